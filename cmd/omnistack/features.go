@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/omnistack/omnistack/generator"
+)
+
+func newFeaturesCmd(sys *System) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "features",
+		Short: "List the features omnistack can generate",
+		Long: `List every feature: its name (for --features, --without and add), its group
+(features of an exclusive group are alternatives), a summary, and the
+features it requires (added automatically).`,
+		Example: `  omnistack features
+  omnistack features --json | jq -r '.[].name'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := generator.LoadRegistry()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				list := make([]*generator.Feature, 0, len(reg.Features))
+				for _, name := range reg.FeatureNames() {
+					list = append(list, reg.Features[name])
+				}
+				enc := json.NewEncoder(sys.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(list)
+			}
+			tw := tabwriter.NewWriter(sys.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tGROUP\tSUMMARY\tREQUIRES")
+			for _, g := range reg.Groups {
+				for _, f := range reg.InGroup(g.Name) {
+					group := g.Name
+					if g.Exclusive {
+						group += " (one of)"
+					}
+					req := strings.Join(f.Requires, ", ")
+					if req == "" {
+						req = "-"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, group, f.Summary, req)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newPresetsCmd(sys *System) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "presets",
+		Short: "List the presets (named feature sets)",
+		Example: `  omnistack presets
+  omnistack new myapp --preset minimal --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := generator.LoadRegistry()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				list := make([]*generator.Preset, 0, len(reg.Presets))
+				for _, name := range reg.PresetNames() {
+					list = append(list, reg.Presets[name])
+				}
+				enc := json.NewEncoder(sys.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(list)
+			}
+			for i, name := range reg.PresetNames() {
+				p := reg.Presets[name]
+				if i > 0 {
+					fmt.Fprintln(sys.Out)
+				}
+				fmt.Fprintf(sys.Out, "%s — %s\n  features: %s\n  for: %s\n", p.Name, p.Summary, strings.Join(p.Features, ", "), p.Audience)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newVersionCmd(sys *System) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print omnistack's version",
+		Example: "  omnistack version",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(sys.Out, "omnistack %s\n", generator.Version)
+			return err
+		},
+	}
+}
+
+func newCompletionCmd(sys *System) *cobra.Command {
+	return &cobra.Command{
+		Use:   "completion bash|zsh|fish",
+		Short: "Print a shell completion script",
+		Long:  "Print a completion script for bash, zsh or fish; it completes commands, flags, preset and feature names.",
+		Example: `  # bash, for the current shell
+  source <(omnistack completion bash)
+
+  # zsh, permanently
+  omnistack completion zsh > "${fpath[1]}/_omnistack"
+
+  # fish
+  omnistack completion fish > ~/.config/fish/completions/omnistack.fish`,
+		ValidArgs: []string{"bash", "zsh", "fish"},
+		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root := cmd.Root()
+			switch args[0] {
+			case "bash":
+				return root.GenBashCompletionV2(sys.Out, true)
+			case "zsh":
+				return root.GenZshCompletion(sys.Out)
+			default:
+				return root.GenFishCompletion(sys.Out, true)
+			}
+		},
+	}
+}
+
+func completePresets(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	reg, err := generator.LoadRegistry()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var out []string
+	for _, name := range reg.PresetNames() {
+		out = append(out, name+"\t"+reg.Presets[name].Summary)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+func completeFeatures(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	reg, err := generator.LoadRegistry()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	// Complete the last element of a comma-separated list.
+	prefix := ""
+	if i := strings.LastIndex(toComplete, ","); i >= 0 {
+		prefix = toComplete[:i+1]
+	}
+	var out []string
+	for _, name := range reg.FeatureNames() {
+		out = append(out, prefix+name+"\t"+reg.Features[name].Summary)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}

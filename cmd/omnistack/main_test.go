@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/omnistack/omnistack/generator"
+)
+
+type result struct {
+	code          int
+	stdout, stderr string
+}
+
+func run(t *testing.T, sys *System, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if sys == nil {
+		sys = &System{}
+	}
+	if sys.In == nil {
+		sys.In = strings.NewReader("")
+	}
+	sys.Out, sys.Err = &out, &errb
+	if sys.Getenv == nil {
+		sys.Getenv = func(string) string { return "" }
+	}
+	code := Execute(sys, args)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestNewYes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	r := run(t, nil, "new", "myapp", "--yes", "-o", dir, "--no-git")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Created myapp", "Features: ", "cd " + dir + " && make run", "/docs"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	m, err := os.ReadFile(filepath.Join(dir, generator.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := generator.ParseManifest(m)
+	if err != nil || man.Module != "example.com/myapp" {
+		t.Fatalf("manifest = %+v, %v", man, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); !os.IsNotExist(err) {
+		t.Errorf("--no-git created a repository")
+	}
+}
+
+func TestNewUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no terminal, nothing given", []string{"new"}, "not a terminal, so no questions can be asked: pass a project name (omnistack new <name>) and --preset or --features, or --yes"},
+		{"no terminal, name only", []string{"new", "myapp"}, "pass --preset or --features, or --yes"},
+		{"yes without name", []string{"new", "--yes"}, "project name missing"},
+		{"dot dot", []string{"new", "..", "--yes"}, `invalid project name ".."`},
+		{"slash", []string{"new", "a/b", "--yes"}, `invalid project name "a/b"`},
+		{"upper", []string{"new", "MyApp", "--yes"}, `invalid project name "MyApp"`},
+		{"long", []string{"new", strings.Repeat("a", 200), "--yes"}, "invalid project name"},
+		{"empty", []string{"new", "", "--yes"}, "project name missing"},
+		{"module", []string{"new", "myapp", "--yes", "--module", "-x/y"}, `invalid module path "-x/y"`},
+		{"preset", []string{"new", "myapp", "--preset", "nope"}, `unknown preset "nope" (valid: minimal`},
+		{"feature", []string{"new", "myapp", "--features", "nope"}, `unknown feature "nope" (valid: `},
+		{"without", []string{"new", "myapp", "--yes", "--without", "nope"}, `unknown feature "nope"`},
+		{"flag", []string{"new", "myapp", "--bogus"}, "unknown flag: --bogus"},
+		{"args", []string{"new", "a", "b"}, "accepts at most 1 arg"},
+		{"command", []string{"nope"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			r := run(t, nil, tt.args...)
+			if r.code != exitUsage {
+				t.Errorf("exit = %d, want %d (stderr %q)", r.code, exitUsage, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", r.stderr, tt.want)
+			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("error is not one line: %q", r.stderr)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 0 {
+				t.Errorf("files written on a usage error: %v", entries)
+			}
+		})
+	}
+}
+
+func TestNewRefusesNonEmptyTarget(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "new", "myapp", "--yes", "-o", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "is not empty") || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(got) != "mine\n" {
+		t.Errorf("README.md clobbered: %q", got)
+	}
+}
+
+func TestNewDryRunWritesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myapp")
+	r := run(t, nil, "new", "myapp", "--yes", "--dry-run", "-o", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "Would write") || !strings.Contains(r.stdout, "go.mod") {
+		t.Errorf("dry run output:\n%s", r.stdout)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("dry run created %s", dir)
+	}
+}
+
+func TestNewGit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myapp")
+	r := run(t, nil, "new", "myapp", "--yes", "-o", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	pristine, err := generator.ReadPristine(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pristine.Paths() {
+		got, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil || !bytes.Equal(got, pristine[p]) {
+			t.Errorf("%s: working tree differs from pristine tree", p)
+		}
+	}
+	if dirty, err := generator.Dirty(dir); err != nil || len(dirty) > 0 {
+		t.Errorf("new repository is dirty: %v %v", dirty, err)
+	}
+}
+
+func TestFeaturesAndPresetsJSON(t *testing.T) {
+	r := run(t, nil, "features", "--json")
+	var feats []generator.Feature
+	if err := json.Unmarshal([]byte(r.stdout), &feats); err != nil || len(feats) == 0 {
+		t.Fatalf("features --json: %v\n%s", err, r.stdout)
+	}
+	r = run(t, nil, "features")
+	if !strings.HasPrefix(r.stdout, "NAME") || !strings.Contains(r.stdout, "sqlite") {
+		t.Errorf("features table:\n%s", r.stdout)
+	}
+	r = run(t, nil, "presets", "--json")
+	var presets []generator.Preset
+	if err := json.Unmarshal([]byte(r.stdout), &presets); err != nil || len(presets) == 0 || presets[0].Name != "minimal" {
+		t.Fatalf("presets --json: %v\n%s", err, r.stdout)
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	if r := run(t, nil, "version"); r.stdout != "omnistack "+generator.Version+"\n" {
+		t.Errorf("version = %q", r.stdout)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		r := run(t, nil, "completion", sh)
+		if r.code != 0 || !strings.Contains(r.stdout, "omnistack") {
+			t.Errorf("completion %s: exit %d, %d bytes", sh, r.code, len(r.stdout))
+		}
+	}
+	if r := run(t, nil, "completion", "tcsh"); r.code != exitUsage {
+		t.Errorf("completion tcsh: exit %d", r.code)
+	}
+	// Dynamic completion of feature names.
+	r := run(t, nil, "__complete", "new", "x", "--features", "sq")
+	if !strings.Contains(r.stdout, "sqlite") {
+		t.Errorf("feature completion:\n%s", r.stdout)
+	}
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	for _, cmd := range [][]string{{}, {"new"}, {"features"}, {"presets"}, {"version"}, {"completion"}} {
+		r := run(t, nil, append(cmd, "--help")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "Examples:") {
+			t.Errorf("%v --help has no examples:\n%s", cmd, r.stdout)
+		}
+	}
+}
+
+// TestFormAccessible drives the real huh form in accessible mode through
+// injected input, as a screen reader user would answer it.
+func TestFormAccessible(t *testing.T) {
+	reg, err := generator.LoadRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Name, module (empty = default), preset (enter = minimal), then every
+	// feature section: enter keeps the preset's choice.
+	var in strings.Builder
+	in.WriteString("formapp\n\n\n")
+	for range reg.Groups {
+		in.WriteString("\n")
+	}
+	dir := filepath.Join(t.TempDir(), "formapp")
+	sys := &System{In: strings.NewReader(in.String()), Terminal: true}
+	r := run(t, sys, "new", "--accessible", "--no-git", "-o", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	for _, want := range []string{"Project name", "Go module path", "Preset", "Database"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("form did not ask %q:\n%s", want, r.stdout)
+		}
+	}
+	wantCmd := fmt.Sprintf("omnistack new formapp --preset minimal --output %s --no-git --yes", dir)
+	if !strings.Contains(r.stdout, wantCmd) {
+		t.Errorf("equivalent command missing; want %q in:\n%s", wantCmd, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "omnistack.yaml")); err != nil {
+		t.Errorf("project not written: %v", err)
+	}
+}
+
+func TestFormRejectsBadNameThenAccepts(t *testing.T) {
+	reg, err := generator.LoadRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := "Bad Name\nokname\n\n\n" + strings.Repeat("\n", len(reg.Groups))
+	dir := filepath.Join(t.TempDir(), "okname")
+	sys := &System{In: strings.NewReader(input), Terminal: true, Getenv: func(k string) string {
+		if k == "ACCESSIBLE" {
+			return "1"
+		}
+		return ""
+	}}
+	r := run(t, sys, "new", "--no-git", "-o", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `invalid project name "Bad Name"`) {
+		t.Errorf("form did not explain the bad name:\n%s", r.stdout)
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/omnistack/omnistack/generator"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// System is everything a command touches outside its own arguments, so
+// tests can run commands without a terminal, a real environment or os.Exit.
+type System struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Getenv   func(string) string
+	// Terminal reports whether stdin and stdout are a terminal, i.e.
+	// whether the user can be asked questions.
+	Terminal bool
+	// Prompt runs the interactive form; nil means the huh form.
+	Prompt func(sys *System, reg *generator.Registry, a *answers, accessible bool) error
+}
+
+// color reports whether output may use ANSI colors (https://no-color.org).
+func (s *System) color() bool {
+	return s.Terminal && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb"
+}
+
+// Execute runs the CLI and returns the process exit code.
+func Execute(sys *System, args []string) int {
+	root := newRootCmd(sys)
+	root.SetArgs(args)
+	root.SetIn(sys.In)
+	root.SetOut(sys.Out)
+	root.SetErr(sys.Err)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var cf *conflictError
+	if errors.As(err, &cf) {
+		return exitFailure // already reported in full
+	}
+	msg := err.Error()
+	fmt.Fprintf(sys.Err, "omnistack: %s\n", msg)
+	if generator.IsUsage(err) || isCobraUsage(err) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// conflictError signals an exit code 1 whose details were already printed.
+type conflictError struct{ n int }
+
+func (e *conflictError) Error() string { return fmt.Sprintf("%d conflicts", e.n) }
+
+// isCobraUsage recognises cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument", "if any flags in the group"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRootCmd(sys *System) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "omnistack",
+		Short: "Scaffold production-grade Go backend services",
+		Long: `omnistack generates a complete Go backend service — configuration, logging,
+middleware, a versioned API with OpenAPI docs, migrations, tests, Dockerfile,
+CI — with the features you choose, and adds features later without losing
+your edits.
+
+The generated service builds, passes its tests and runs at once on an
+embedded SQLite database, with nothing else installed.`,
+		Example: `  # Ask in an interactive form
+  omnistack new myapp
+
+  # No questions: the minimal preset with PostgreSQL
+  omnistack new myapp --yes --features postgres
+
+  # What can be generated
+  omnistack features`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       generator.Version,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &generator.UsageError{Msg: fmt.Sprintf("%s (see %s --help)", err, c.CommandPath())}
+	})
+	root.SetVersionTemplate("omnistack {{.Version}}\n")
+	root.AddCommand(
+		newNewCmd(sys),
+		newFeaturesCmd(sys),
+		newPresetsCmd(sys),
+		newVersionCmd(sys),
+		newCompletionCmd(sys),
+	)
+	return root
+}

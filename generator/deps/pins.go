@@ -1,0 +1,65 @@
+package deps
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+)
+
+// Pin is a direct module requirement declared by a feature.
+type Pin struct{ Path, Version string }
+
+// ParsePin parses "path version", the form of a feature.yaml go: entry.
+func ParsePin(s string) (Pin, error) {
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return Pin{}, fmt.Errorf("pin %q: want \"module/path vX.Y.Z\"", s)
+	}
+	p := Pin{Path: f[0], Version: f[1]}
+	if err := module.Check(p.Path, p.Version); err != nil {
+		return Pin{}, fmt.Errorf("pin %q: %w", s, err)
+	}
+	if semver.Canonical(p.Version) != p.Version {
+		return Pin{}, fmt.Errorf("pin %q: version %s is not canonical", s, p.Version)
+	}
+	return p, nil
+}
+
+// CheckPins reports pins that disagree across features (or within one):
+// the error names both features and both versions. It also rejects
+// malformed pins.
+func CheckPins(pins map[string][]Pin) error {
+	type owner struct{ feature, version string }
+	seen := map[string]owner{}
+	var errs []error
+	for _, feature := range sortedKeys(pins) {
+		for _, p := range pins[feature] {
+			if err := module.Check(p.Path, p.Version); err != nil {
+				errs = append(errs, fmt.Errorf("feature %s: pin %s %s: %w", feature, p.Path, p.Version, err))
+				continue
+			}
+			o, ok := seen[p.Path]
+			if !ok {
+				seen[p.Path] = owner{feature, p.Version}
+				continue
+			}
+			if o.version != p.Version {
+				errs = append(errs, fmt.Errorf("feature %s pins %s %s but feature %s pins %s: use one version", o.feature, p.Path, o.version, feature, p.Version))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,326 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/omnistack/omnistack/presets"
+	"github.com/omnistack/omnistack/templates"
+)
+
+// BaseName is the name of the always-on part of every service. Templates
+// may test it with has, but users cannot select or remove it.
+const BaseName = "base"
+
+// Feature is one selectable capability: a folder templates/features/<name>
+// with a feature.yaml and a files/ tree.
+type Feature struct {
+	Name      string   `yaml:"name" json:"name"`
+	Group     string   `yaml:"group" json:"group"`
+	Summary   string   `yaml:"summary" json:"summary"`
+	Requires  []string `yaml:"requires" json:"requires"`
+	Conflicts []string `yaml:"conflicts" json:"conflicts,omitempty"`
+	Migration int      `yaml:"migration" json:"-"`
+	Go        []string `yaml:"go" json:"go,omitempty"`
+	Env       []EnvVar `yaml:"env" json:"env,omitempty"`
+	Services  []string `yaml:"services" json:"services,omitempty"`
+
+	// root is the folder of the feature inside the template FS.
+	root string
+}
+
+// EnvVar is an environment variable a feature reads.
+type EnvVar struct {
+	Name     string `yaml:"name" json:"name"`
+	Default  string `yaml:"default" json:"default,omitempty"`
+	Example  string `yaml:"example" json:"example,omitempty"`
+	Required bool   `yaml:"required" json:"required,omitempty"`
+	Secret   bool   `yaml:"secret" json:"secret,omitempty"`
+	Doc      string `yaml:"doc" json:"doc"`
+	// Feature is the feature that declares the variable (filled on load).
+	Feature string `yaml:"-" json:"feature"`
+}
+
+// Group is a section of the form. In an exclusive group at most one feature
+// may be chosen; a required group always has one (its default if none).
+type Group struct {
+	Name      string `yaml:"name" json:"name"`
+	Title     string `yaml:"title" json:"title"`
+	Summary   string `yaml:"summary" json:"summary"`
+	Exclusive bool   `yaml:"exclusive" json:"exclusive"`
+	Required  bool   `yaml:"required" json:"required"`
+	Default   string `yaml:"default" json:"default,omitempty"`
+}
+
+// Preset is a named feature set.
+type Preset struct {
+	Name     string   `yaml:"name" json:"name"`
+	Summary  string   `yaml:"summary" json:"summary"`
+	Audience string   `yaml:"audience" json:"audience"`
+	Features []string `yaml:"features" json:"features"`
+}
+
+// Registry is everything omnistack knows how to generate.
+type Registry struct {
+	Base     *Feature
+	Features map[string]*Feature
+	Groups   []Group // in form order
+	Presets  map[string]*Preset
+
+	templates fs.FS
+}
+
+var featureNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// LoadRegistry reads the embedded templates and presets.
+func LoadRegistry() (*Registry, error) {
+	return loadRegistry(templates.FS, presets.FS)
+}
+
+func loadRegistry(tfs, pfs fs.FS) (*Registry, error) {
+	reg := &Registry{Features: map[string]*Feature{}, Presets: map[string]*Preset{}, templates: tfs}
+
+	data, err := fs.ReadFile(tfs, "groups.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("load groups: %w", err)
+	}
+	if err := decodeStrict(data, &reg.Groups); err != nil {
+		return nil, fmt.Errorf("load groups.yaml: %w", err)
+	}
+
+	base, err := loadFeature(tfs, "base")
+	if err != nil {
+		return nil, err
+	}
+	if base.Name != BaseName {
+		return nil, fmt.Errorf("base/feature.yaml: name is %q, want %q", base.Name, BaseName)
+	}
+	reg.Base = base
+
+	entries, err := fs.ReadDir(tfs, "features")
+	if err != nil {
+		return nil, fmt.Errorf("load features: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		f, err := loadFeature(tfs, path.Join("features", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if f.Name != e.Name() {
+			return nil, fmt.Errorf("features/%s/feature.yaml: name is %q, want the folder name %q", e.Name(), f.Name, e.Name())
+		}
+		reg.Features[f.Name] = f
+	}
+
+	presetFiles, err := fs.Glob(pfs, "*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("load presets: %w", err)
+	}
+	for _, name := range presetFiles {
+		data, err := fs.ReadFile(pfs, name)
+		if err != nil {
+			return nil, fmt.Errorf("load preset %s: %w", name, err)
+		}
+		var p Preset
+		if err := decodeStrict(data, &p); err != nil {
+			return nil, fmt.Errorf("load preset %s: %w", name, err)
+		}
+		if p.Name+".yaml" != name {
+			return nil, fmt.Errorf("preset %s: name is %q, want %q", name, p.Name, strings.TrimSuffix(name, ".yaml"))
+		}
+		reg.Presets[p.Name] = &p
+	}
+
+	if err := reg.check(); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+func loadFeature(tfs fs.FS, dir string) (*Feature, error) {
+	data, err := fs.ReadFile(tfs, path.Join(dir, "feature.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("load feature %s: %w", dir, err)
+	}
+	var f Feature
+	if err := decodeStrict(data, &f); err != nil {
+		return nil, fmt.Errorf("load %s/feature.yaml: %w", dir, err)
+	}
+	f.root = dir
+	for i := range f.Env {
+		f.Env[i].Feature = f.Name
+	}
+	return &f, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	return yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField()).Decode(v)
+}
+
+// check validates the registry itself: a broken feature.yaml is a bug in
+// omnistack, caught by its own tests before any user sees it.
+func (r *Registry) check() error {
+	groups := map[string]*Group{}
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		if _, dup := groups[g.Name]; dup {
+			return fmt.Errorf("groups.yaml: group %q declared twice", g.Name)
+		}
+		groups[g.Name] = g
+	}
+	for _, g := range r.Groups {
+		if g.Default != "" {
+			f, ok := r.Features[g.Default]
+			if !ok || f.Group != g.Name {
+				return fmt.Errorf("groups.yaml: default %q of group %q is not a feature of that group", g.Default, g.Name)
+			}
+		}
+	}
+	envOwner := map[string]string{}
+	for _, f := range r.all() {
+		if f != r.Base {
+			if !featureNameRE.MatchString(f.Name) || f.Name == BaseName {
+				return fmt.Errorf("feature %q: invalid name", f.Name)
+			}
+			if _, ok := groups[f.Group]; !ok {
+				return fmt.Errorf("feature %s: unknown group %q (valid: %s)", f.Name, f.Group, strings.Join(r.GroupNames(), ", "))
+			}
+			if f.Summary == "" {
+				return fmt.Errorf("feature %s: summary is empty", f.Name)
+			}
+		}
+		for _, dep := range append(slices.Clone(f.Requires), f.Conflicts...) {
+			if _, ok := r.Features[dep]; !ok {
+				return fmt.Errorf("feature %s: requires or conflicts with unknown feature %q", f.Name, dep)
+			}
+		}
+		for _, e := range f.Env {
+			if prev, dup := envOwner[e.Name]; dup && !sameGroupAlternatives(r, prev, f.Name) {
+				return fmt.Errorf("env var %s declared by both %s and %s", e.Name, prev, f.Name)
+			}
+			envOwner[e.Name] = f.Name
+		}
+		for _, p := range f.Go {
+			if _, _, err := parsePin(p); err != nil {
+				return fmt.Errorf("feature %s: %w", f.Name, err)
+			}
+		}
+	}
+	for _, p := range r.Presets {
+		for _, name := range p.Features {
+			if _, ok := r.Features[name]; !ok {
+				return fmt.Errorf("preset %s: unknown feature %q", p.Name, name)
+			}
+		}
+	}
+	return nil
+}
+
+// sameGroupAlternatives reports whether two features exclude each other, so
+// they may both declare a variable (sqlite and postgres both read DATABASE_URL).
+func sameGroupAlternatives(r *Registry, a, b string) bool {
+	fa, fb := r.Features[a], r.Features[b]
+	if fa == nil || fb == nil || fa.Group != fb.Group {
+		return false
+	}
+	g := r.Group(fa.Group)
+	return g != nil && g.Exclusive
+}
+
+// parsePin splits "module version".
+func parsePin(s string) (mod, version string, err error) {
+	fields := strings.Fields(s)
+	if len(fields) != 2 {
+		return "", "", fmt.Errorf("go requirement %q: want \"<module> <version>\"", s)
+	}
+	return fields[0], fields[1], nil
+}
+
+// all returns base and every feature, sorted by name after base.
+func (r *Registry) all() []*Feature {
+	out := []*Feature{r.Base}
+	for _, name := range r.FeatureNames() {
+		out = append(out, r.Features[name])
+	}
+	return out
+}
+
+// FeatureNames returns the names of all features, sorted.
+func (r *Registry) FeatureNames() []string {
+	names := make([]string, 0, len(r.Features))
+	for n := range r.Features {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// PresetNames returns the names of all presets in a stable order: by size,
+// then by name (minimal first, full last).
+func (r *Registry) PresetNames() []string {
+	names := make([]string, 0, len(r.Presets))
+	for n := range r.Presets {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := r.Presets[names[i]], r.Presets[names[j]]
+		if len(a.Features) != len(b.Features) {
+			return len(a.Features) < len(b.Features)
+		}
+		return a.Name < b.Name
+	})
+	return names
+}
+
+// GroupNames returns the group names in form order.
+func (r *Registry) GroupNames() []string {
+	out := make([]string, len(r.Groups))
+	for i, g := range r.Groups {
+		out[i] = g.Name
+	}
+	return out
+}
+
+// Group returns the named group, or nil.
+func (r *Registry) Group(name string) *Group {
+	for i := range r.Groups {
+		if r.Groups[i].Name == name {
+			return &r.Groups[i]
+		}
+	}
+	return nil
+}
+
+// InGroup returns the features of a group, sorted by name.
+func (r *Registry) InGroup(group string) []*Feature {
+	var out []*Feature
+	for _, name := range r.FeatureNames() {
+		if f := r.Features[name]; f.Group == group {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Pins returns the Go module pins of base and every feature, keyed by feature.
+func (r *Registry) Pins() map[string][][2]string {
+	out := map[string][][2]string{}
+	for _, f := range r.all() {
+		for _, p := range f.Go {
+			m, v, _ := parsePin(p)
+			out[f.Name] = append(out[f.Name], [2]string{m, v})
+		}
+	}
+	return out
+}

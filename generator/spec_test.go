@@ -1,0 +1,153 @@
+package generator
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// testRegistry is a small registry with the shapes that matter: an
+// exclusive required group with a default, requirements and conflicts.
+func testRegistry(t testing.TB) *Registry {
+	t.Helper()
+	tfs := fstest.MapFS{
+		"groups.yaml": {Data: []byte(`
+- {name: database, title: Database, summary: db, exclusive: true, required: true, default: sqlite}
+- {name: auth, title: Auth, summary: auth, exclusive: true}
+- {name: platform, title: Platform, summary: p}
+`)},
+		"base/feature.yaml":                 {Data: []byte("name: base\ngroup: \"\"\nsummary: base\nenv:\n  - {name: PORT, default: \"8080\", doc: port}\n")},
+		"base/files/README.md.tmpl":         {Data: []byte("# {{.Name}}\n{{range .Features}}- {{.Name}}\n{{end}}{{if has \"redis\"}}redis!\n{{end}}")},
+		"base/files/main.go.tmpl":           {Data: []byte("package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"{{.Module}}/internal/x\"\n\t\"github.com/redis/go-redis/v9\"\n)\n\nfunc main() { fmt.Println(x.X) }\n")},
+		"features/sqlite/feature.yaml":      {Data: []byte("name: sqlite\ngroup: database\nsummary: SQLite\nenv:\n  - {name: DATABASE_URL, default: \"file:data/app.db\", doc: db}\n")},
+		"features/sqlite/files/db.txt.tmpl": {Data: []byte("sqlite\n")},
+		"features/postgres/feature.yaml":    {Data: []byte("name: postgres\ngroup: database\nsummary: PostgreSQL\nservices: [postgres]\nenv:\n  - {name: DATABASE_URL, required: true, doc: db}\n")},
+		"features/postgres/files/db.txt":    {Data: []byte("postgres\n")},
+		"features/users/feature.yaml":       {Data: []byte("name: users\ngroup: platform\nsummary: Users\n")},
+		"features/auth-a/feature.yaml":      {Data: []byte("name: auth-a\ngroup: auth\nsummary: A\nrequires: [users]\n")},
+		"features/auth-b/feature.yaml":      {Data: []byte("name: auth-b\ngroup: auth\nsummary: B\nrequires: [users]\n")},
+		"features/redis/feature.yaml":       {Data: []byte("name: redis\ngroup: platform\nsummary: Redis\nconflicts: [lonely]\nservices: [redis]\n")},
+		"features/lonely/feature.yaml":      {Data: []byte("name: lonely\ngroup: platform\nsummary: L\n")},
+		"features/lonely/files/empty.txt":   {Data: []byte("{{if has \"redis\"}}x{{end}}\n")},
+	}
+	pfs := fstest.MapFS{
+		"minimal.yaml": {Data: []byte("name: minimal\nsummary: s\naudience: a\nfeatures: [sqlite]\n")},
+	}
+	reg, err := loadRegistry(tfs, pfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func TestValidateName(t *testing.T) {
+	good := []string{"myapp", "my-service", "a", "svc2", strings.Repeat("a", 63)}
+	for _, n := range good {
+		if err := ValidateName(n); err != nil {
+			t.Errorf("ValidateName(%q) = %v, want ok", n, err)
+		}
+	}
+	// SECURITY.md §11: every one of these is rejected by the name rule.
+	bad := []string{"", "..", ".", "../x", "/tmp/x", "a/b", `C:\x`, "CON", "x\x00", "MyApp", "my_app", "1app", "-app", "app-", "my app", strings.Repeat("a", 64), strings.Repeat("a", 200)}
+	for _, n := range bad {
+		err := ValidateName(n)
+		if err == nil {
+			t.Errorf("ValidateName(%q) = nil, want error", n)
+			continue
+		}
+		if !IsUsage(err) {
+			t.Errorf("ValidateName(%q) error is not a usage error: %v", n, err)
+		}
+	}
+}
+
+func TestValidateModule(t *testing.T) {
+	tests := []struct {
+		path    string
+		wantErr bool
+		warn    bool
+	}{
+		{"github.com/acme/svc", false, false},
+		{"example.com/myapp", false, false},
+		// Valid for go mod init, not publishable (SECURITY.md §11).
+		{"myapp", false, true},
+		{"Github.com/acme/svc", false, true},
+		{"example.com/.hidden", false, true},
+		{"example.com/p/v1", false, true},
+		{"-x/y", true, false},
+		{"x/", true, false},
+		{"nul/x", true, false},
+		{"example.com/foo~1", true, false},
+		{"../x", true, false},
+		{"", true, false},
+	}
+	for _, tt := range tests {
+		warn, err := ValidateModule(tt.path)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ValidateModule(%q) err = %v, wantErr %v", tt.path, err, tt.wantErr)
+		}
+		if (warn != "") != tt.warn {
+			t.Errorf("ValidateModule(%q) warning = %q, want warning %v", tt.path, warn, tt.warn)
+		}
+		if err != nil && !strings.Contains(err.Error(), "e.g. github.com/acme/myapp") {
+			t.Errorf("ValidateModule(%q) error does not show a valid example: %v", tt.path, err)
+		}
+	}
+}
+
+func TestResolveFeatures(t *testing.T) {
+	reg := testRegistry(t)
+	tests := []struct {
+		in      []string
+		want    string
+		added   map[string]string
+		wantErr string
+	}{
+		{in: nil, want: "sqlite", added: map[string]string{"sqlite": "default database"}},
+		{in: []string{"postgres"}, want: "postgres"},
+		{in: []string{"auth-a"}, want: "auth-a,sqlite,users", added: map[string]string{"users": "required by auth-a", "sqlite": "default database"}},
+		{in: []string{"base", "sqlite"}, want: "sqlite"},
+		{in: []string{"nope"}, wantErr: `unknown feature "nope" (valid: auth-a, auth-b, lonely, postgres, redis, sqlite, users)`},
+		{in: []string{"sqlite", "postgres"}, wantErr: `features "postgres" and "sqlite" are alternatives in the exclusive group "database": choose one of postgres, sqlite`},
+		{in: []string{"auth-a", "auth-b"}, wantErr: `exclusive group "auth"`},
+		{in: []string{"redis", "lonely"}, wantErr: `feature "redis" cannot be combined with "lonely"`},
+	}
+	for _, tt := range tests {
+		got, added, err := reg.ResolveFeatures(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ResolveFeatures(%v) err = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			if err != nil && !IsUsage(err) {
+				t.Errorf("ResolveFeatures(%v): not a usage error", tt.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ResolveFeatures(%v): %v", tt.in, err)
+			continue
+		}
+		if s := strings.Join(got, ","); s != tt.want {
+			t.Errorf("ResolveFeatures(%v) = %s, want %s", tt.in, s, tt.want)
+		}
+		for k, v := range tt.added {
+			if added[k] != v {
+				t.Errorf("ResolveFeatures(%v) added[%s] = %q, want %q", tt.in, k, added[k], v)
+			}
+		}
+	}
+}
+
+func TestWithout(t *testing.T) {
+	reg := testRegistry(t)
+	if _, err := reg.Without([]string{"auth-a", "users"}, []string{"users"}); err == nil || !strings.Contains(err.Error(), `feature "auth-a" requires it`) {
+		t.Errorf("dropping a requirement: err = %v", err)
+	}
+	got, err := reg.Without([]string{"redis", "users"}, []string{"redis"})
+	if err != nil || strings.Join(got, ",") != "users" {
+		t.Errorf("Without = %v, %v", got, err)
+	}
+	if _, err := reg.Without(nil, []string{"bogus"}); err == nil || !strings.Contains(err.Error(), "unknown feature") {
+		t.Errorf("unknown --without: err = %v", err)
+	}
+}

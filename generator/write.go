@@ -1,0 +1,191 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteOptions controls Write.
+type WriteOptions struct {
+	// Force allows writing into an existing non-empty directory. Only the
+	// generator's own paths are written; no other file is touched or deleted.
+	Force bool
+	// failAfter makes the write fail after n files (tests of atomicity).
+	failAfter int
+}
+
+// ErrNotEmpty is returned when the target exists and is not empty.
+var ErrNotEmpty = errors.New("target directory is not empty")
+
+// Write writes files into dir. A new project is rendered into a temporary
+// directory beside dir and renamed into place, so an interrupted run leaves
+// nothing half-written. With Force into an existing directory, each file is
+// written to a temporary file and renamed, through an os.Root so a symlink
+// inside the project cannot redirect a write outside it.
+func Write(dir string, files Files, opts WriteOptions) error {
+	for _, p := range files.Paths() {
+		if !filepath.IsLocal(filepath.FromSlash(p)) || !fs.ValidPath(p) {
+			return fmt.Errorf("refusing to write %q: not a local path", p)
+		}
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return writeNew(dir, files, opts)
+	case err != nil:
+		return fmt.Errorf("check target: %w", err)
+	case !st.IsDir():
+		return usageErrorf("target %s exists and is a file: choose another name or --output directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read target: %w", err)
+	}
+	if len(entries) == 0 {
+		// An empty directory (e.g. made by the user): replace it atomically.
+		if err := os.Remove(dir); err != nil {
+			return fmt.Errorf("replace empty target: %w", err)
+		}
+		if err := writeNew(dir, files, opts); err != nil {
+			_ = os.Mkdir(dir, st.Mode().Perm()) // put the user's empty directory back
+			return err
+		}
+		return nil
+	}
+	if !opts.Force {
+		return &UsageError{Msg: fmt.Sprintf("target %s is not empty (%d entries): choose another directory, or pass --force to write omnistack's files into it (no other file is touched)", dir, len(entries))}
+	}
+	return writeInto(dir, files, opts)
+}
+
+func writeNew(dir string, files Files, opts WriteOptions) (err error) {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create parent directory: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, ".omnistack-*")
+	if err != nil {
+		return fmt.Errorf("create temporary directory beside %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(tmp)
+		}
+	}()
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for i, p := range files.Paths() {
+		if opts.failAfter > 0 && i == opts.failAfter {
+			return errors.New("injected failure")
+		}
+		if err := writeFile(root, p, files[p]); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("move project into place: %w", err)
+	}
+	return nil
+}
+
+func writeInto(dir string, files Files, opts WriteOptions) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for i, p := range files.Paths() {
+		if opts.failAfter > 0 && i == opts.failAfter {
+			return errors.New("injected failure")
+		}
+		if err := writeFileAtomic(root, p, files[p]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileMode(p string, data []byte) os.FileMode {
+	if strings.HasPrefix(string(data), "#!") {
+		return 0o755
+	}
+	return 0o644
+}
+
+func writeFile(root *os.Root, p string, data []byte) error {
+	if d := filepath.Dir(filepath.FromSlash(p)); d != "." {
+		if err := root.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	f, err := root.OpenFile(filepath.FromSlash(p), os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode(p, data))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return f.Close()
+}
+
+// writeFileAtomic writes p through a temporary file in the same directory
+// and renames it over the target.
+func writeFileAtomic(root *os.Root, p string, data []byte) error {
+	native := filepath.FromSlash(p)
+	if d := filepath.Dir(native); d != "." {
+		if err := root.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	tmp := filepath.Join(filepath.Dir(native), ".omnistack-"+filepath.Base(native)+".tmp")
+	_ = root.Remove(tmp)
+	if err := writeFile(root, filepath.ToSlash(tmp), data); err != nil {
+		return err
+	}
+	if err := root.Rename(tmp, native); err != nil {
+		_ = root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// WriteFiles applies a set of changes to an existing project: each file is
+// written atomically through an os.Root; paths mapped to nil are deleted.
+// Used by add, remove and upgrade once their plan is complete.
+func WriteFiles(dir string, changes map[string][]byte) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for _, p := range Files(changes).Paths() {
+		if !filepath.IsLocal(filepath.FromSlash(p)) || !fs.ValidPath(p) {
+			return fmt.Errorf("refusing to write %q: not a local path", p)
+		}
+		if changes[p] == nil {
+			if err := root.Remove(filepath.FromSlash(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("delete %s: %w", p, err)
+			}
+			continue
+		}
+		if err := writeFileAtomic(root, p, changes[p]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package generator
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sampleFiles() Files {
+	return Files{
+		"README.md":            []byte("# x\n"),
+		"cmd/server/main.go":   []byte("package main\n"),
+		"internal/app/app.go":  []byte("package app\n"),
+		"scripts/run.sh":       []byte("#!/bin/sh\necho hi\n"),
+		"internal/db/db.go":    []byte("package db\n"),
+		".github/workflows/ci": []byte("on: push\n"),
+	}
+}
+
+func TestWriteNew(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myapp")
+	if err := Write(dir, sampleFiles(), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range sampleFiles() {
+		got, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s = %q, %v", p, got, err)
+		}
+	}
+	st, _ := os.Stat(filepath.Join(dir, "scripts/run.sh"))
+	if st.Mode().Perm()&0o100 == 0 {
+		t.Errorf("script with a shebang is not executable: %v", st.Mode())
+	}
+	assertNoTemps(t, filepath.Dir(dir))
+}
+
+func TestWriteInterruptedLeavesNothing(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "myapp")
+	for n := 1; n < len(sampleFiles()); n++ {
+		err := Write(dir, sampleFiles(), WriteOptions{failAfter: n})
+		if err == nil {
+			t.Fatalf("failAfter %d: no error", n)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("failAfter %d: target exists after a failed write", n)
+		}
+		assertNoTemps(t, parent)
+	}
+}
+
+func TestWriteRefusesNonEmpty(t *testing.T) {
+	dir := t.TempDir()
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := treeSnapshot(t, dir)
+	err := Write(dir, sampleFiles(), WriteOptions{})
+	if err == nil || !IsUsage(err) || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("err = %v, want a usage error mentioning --force", err)
+	}
+	if after := treeSnapshot(t, dir); after != before {
+		t.Errorf("tree changed after a refused write:\n%s\nvs\n%s", before, after)
+	}
+}
+
+func TestWriteForceTouchesOnlyOwnPaths(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(mine, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, sampleFiles(), WriteOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(mine); string(got) != "keep me\n" {
+		t.Errorf("unrelated file changed: %q", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(got) != "# x\n" {
+		t.Errorf("README.md = %q", got)
+	}
+	assertNoTemps(t, dir)
+}
+
+func TestWriteForceRefusesSymlinkEscape(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "keep"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "internal")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, sampleFiles(), WriteOptions{Force: true}); err == nil {
+		t.Fatal("write through a symlink that leaves the project succeeded")
+	}
+	entries, _ := os.ReadDir(outside)
+	if len(entries) != 0 {
+		t.Errorf("files written outside the project: %v", entries)
+	}
+}
+
+func TestWriteTargetIsFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "myapp")
+	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := Write(f, sampleFiles(), WriteOptions{Force: true})
+	if err == nil || !strings.Contains(err.Error(), "is a file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWriteUnwritableParent(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// root ignores permission bits; use a parent that is a file instead.
+		parent := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(parent, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(filepath.Join(parent, "myapp"), sampleFiles(), WriteOptions{}); err == nil {
+			t.Fatal("write under a file succeeded")
+		}
+		return
+	}
+	parent := t.TempDir()
+	if err := os.Chmod(parent, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(parent, 0o755)
+	if err := Write(filepath.Join(parent, "myapp"), sampleFiles(), WriteOptions{}); err == nil {
+		t.Fatal("write into an unwritable parent succeeded")
+	}
+}
+
+func TestWriteRejectsNonLocalPaths(t *testing.T) {
+	for _, p := range []string{"../../etc/passwd", "/tmp/x", "a/../../b"} {
+		dir := filepath.Join(t.TempDir(), "myapp")
+		if err := Write(dir, Files{p: []byte("x")}, WriteOptions{}); err == nil {
+			t.Errorf("Write accepted path %q", p)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%q: target created", p)
+		}
+	}
+}
+
+func assertNoTemps(t *testing.T, dir string) {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(dir, ".omnistack-*"))
+	if len(matches) > 0 {
+		t.Errorf("temporary files left behind: %v", matches)
+	}
+}
+
+func treeSnapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		data := ""
+		if !info.IsDir() {
+			d, _ := os.ReadFile(p)
+			data = string(d)
+		}
+		b.WriteString(p + " " + info.Mode().String() + " " + data + "\n")
+		return nil
+	})
+	return b.String()
+}
