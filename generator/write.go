@@ -164,27 +164,102 @@ func writeFileAtomic(root *os.Root, p string, data []byte) error {
 	return nil
 }
 
-// WriteFiles applies a set of changes to an existing project: each file is
-// written atomically through an os.Root; paths mapped to nil are deleted.
-// Used by add, remove and upgrade once their plan is complete.
-func WriteFiles(dir string, changes map[string][]byte) error {
+// Apply writes a set of changes to an existing project as one transaction:
+// every new content is first written to a temporary file beside its target;
+// only when all are written are they renamed into place, each replaced or
+// deleted file kept as a backup until the end. If any step fails, the files
+// already moved are restored, so the project is left byte for byte as it
+// was. Paths mapped to nil are deleted. All access goes through an os.Root,
+// so a symlink inside the project cannot redirect a write outside it.
+func Apply(dir string, changes map[string][]byte) error {
+	return apply(dir, changes, -1)
+}
+
+func apply(dir string, changes map[string][]byte, failAfter int) (err error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	for _, p := range Files(changes).Paths() {
+	paths := Files(changes).Paths()
+	for _, p := range paths {
 		if !filepath.IsLocal(filepath.FromSlash(p)) || !fs.ValidPath(p) {
 			return fmt.Errorf("refusing to write %q: not a local path", p)
 		}
-		if changes[p] == nil {
-			if err := root.Remove(filepath.FromSlash(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("delete %s: %w", p, err)
+	}
+	type step struct {
+		path, tmp, backup string
+		existed, moved    bool
+	}
+	steps := make([]*step, 0, len(paths))
+	defer func() {
+		for _, s := range steps {
+			if s.tmp != "" {
+				_ = root.Remove(s.tmp)
 			}
-			continue
 		}
-		if err := writeFileAtomic(root, p, changes[p]); err != nil {
-			return err
+	}()
+	// Phase 1: stage every new content.
+	for _, p := range paths {
+		native := filepath.FromSlash(p)
+		s := &step{path: native}
+		if _, err := root.Lstat(native); err == nil {
+			s.existed = true
+			s.backup = filepath.Join(filepath.Dir(native), ".omnistack-"+filepath.Base(native)+".bak")
+		}
+		if changes[p] != nil {
+			if d := filepath.Dir(native); d != "." {
+				if err := root.MkdirAll(d, 0o755); err != nil {
+					return fmt.Errorf("write %s: %w", p, err)
+				}
+			}
+			s.tmp = filepath.Join(filepath.Dir(native), ".omnistack-"+filepath.Base(native)+".tmp")
+			_ = root.Remove(s.tmp)
+			if err := writeFile(root, filepath.ToSlash(s.tmp), changes[p]); err != nil {
+				return err
+			}
+		}
+		steps = append(steps, s)
+	}
+	// Phase 2: move into place, keeping backups; undo on any failure.
+	rollback := func() {
+		for i := len(steps) - 1; i >= 0; i-- {
+			s := steps[i]
+			if !s.moved {
+				continue
+			}
+			if s.existed {
+				_ = root.Rename(s.backup, s.path)
+			} else {
+				_ = root.Remove(s.path)
+			}
+		}
+	}
+	for i, s := range steps {
+		if failAfter >= 0 && i == failAfter {
+			rollback()
+			return errors.New("injected failure")
+		}
+		if s.existed {
+			_ = root.Remove(s.backup)
+			if err := root.Rename(s.path, s.backup); err != nil {
+				rollback()
+				return fmt.Errorf("write %s: %w", s.path, err)
+			}
+		}
+		s.moved = true
+		if s.tmp != "" {
+			if err := root.Rename(s.tmp, s.path); err != nil {
+				rollback()
+				return fmt.Errorf("write %s: %w", s.path, err)
+			}
+			s.tmp = ""
+		}
+	}
+	// Phase 3: drop the backups.
+	for _, s := range steps {
+		if s.existed {
+			_ = root.Remove(s.backup)
 		}
 	}
 	return nil

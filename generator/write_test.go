@@ -173,3 +173,54 @@ func treeSnapshot(t *testing.T, dir string) string {
 	})
 	return b.String()
 }
+
+func TestApplyIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	if err := Write(dir, sampleFiles(), WriteOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	before := treeSnapshot(t, dir)
+	changes := map[string][]byte{
+		"README.md":           []byte("# changed\n"),
+		"internal/app/app.go": nil, // delete
+		"new/file.txt":        []byte("new\n"),
+		"cmd/server/main.go":  []byte("package main // changed\n"),
+	}
+	for n := 0; n < len(changes); n++ {
+		if err := apply(dir, changes, n); err == nil {
+			t.Fatalf("failAfter %d: no error", n)
+		}
+		after := treeSnapshot(t, dir)
+		// A directory created for staging may remain; files must not change.
+		if stripDirs(after) != stripDirs(before) {
+			t.Fatalf("failAfter %d: tree changed:\n%s\nwant\n%s", n, after, before)
+		}
+		assertNoTemps(t, dir)
+	}
+	if err := Apply(dir, changes); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(got) != "# changed\n" {
+		t.Errorf("README.md = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal/app/app.go")); !os.IsNotExist(err) {
+		t.Errorf("deleted file still exists")
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "new/file.txt")); string(got) != "new\n" {
+		t.Errorf("new/file.txt = %q", got)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*", ".omnistack-*"))
+	if len(matches) > 0 {
+		t.Errorf("leftovers: %v", matches)
+	}
+}
+
+func stripDirs(snapshot string) string {
+	var keep []string
+	for _, line := range strings.Split(snapshot, "\n") {
+		if !strings.Contains(line, " d") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
