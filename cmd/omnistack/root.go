@@ -104,6 +104,10 @@ embedded SQLite database, with nothing else installed.`,
 	root.SetVersionTemplate("omnistack {{.Version}}\n")
 	root.AddCommand(
 		newNewCmd(sys),
+		newAddCmd(sys),
+		newRemoveCmd(sys),
+		newStatusCmd(sys),
+		newUpgradeCmd(sys),
 		newFeaturesCmd(sys),
 		newPresetsCmd(sys),
 		newVersionCmd(sys),
