@@ -1,5 +1,7 @@
 package merge
 
+import "bytes"
+
 // This file holds the line diff that diff3 is built on: Myers' O(ND)
 // algorithm in its linear-space form ("An O(ND) Difference Algorithm and
 // Its Variations", 1986, section 4b), on lines interned as ints.
@@ -8,17 +10,17 @@ package merge
 // without "\n" is kept as it is, so "x" and "x\n" are different lines, as in
 // git. CRLF lines are left alone ("\r" is part of the line).
 func splitLines(b []byte) [][]byte {
-	var lines [][]byte
+	lines := make([][]byte, 0, bytes.Count(b, []byte("\n"))+1)
 	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != '\n' {
-			i++
-		}
-		if i < len(b) {
-			i++ // keep the newline
+		i := bytes.IndexByte(b, '\n') + 1 // keep the newline
+		if i == 0 {
+			i = len(b)
 		}
 		lines = append(lines, b[:i:i])
 		b = b[i:]
+	}
+	if len(lines) == 0 {
+		return nil
 	}
 	return lines
 }

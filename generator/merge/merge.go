@@ -60,12 +60,6 @@ type chunk struct {
 // the result, outside or inside a conflict block, unless the other side
 // deleted it from base while this side left it as it was.
 func Merge(base, ours, theirs []byte, labels Labels) (out []byte, conflicts int) {
-	if labels.Ours == "" {
-		labels.Ours = DefaultLabels.Ours
-	}
-	if labels.Theirs == "" {
-		labels.Theirs = DefaultLabels.Theirs
-	}
 	// Fast paths that also guarantee the identities byte for byte.
 	switch {
 	case bytes.Equal(ours, theirs), bytes.Equal(base, theirs):
@@ -73,6 +67,12 @@ func Merge(base, ours, theirs []byte, labels Labels) (out []byte, conflicts int)
 	case bytes.Equal(base, ours):
 		return slices.Clone(theirs), 0
 	}
+	return mergeLines(base, ours, theirs, labels)
+}
+
+// mergeLines is Merge without its shortcuts (tests check that it satisfies
+// the same identities).
+func mergeLines(base, ours, theirs []byte, labels Labels) ([]byte, int) {
 	bl, ol, tl := splitLines(base), splitLines(ours), splitLines(theirs)
 	in := interner{}
 	b, o, t := in.ids(bl), in.ids(ol), in.ids(tl)
@@ -204,6 +204,12 @@ func hasAlnum(lines [][]byte) bool {
 }
 
 func render(chunks []chunk, ol, tl [][]byte, labels Labels) ([]byte, int) {
+	if labels.Ours == "" {
+		labels.Ours = DefaultLabels.Ours
+	}
+	if labels.Theirs == "" {
+		labels.Theirs = DefaultLabels.Theirs
+	}
 	var buf bytes.Buffer
 	conflicts := 0
 	for _, c := range chunks {
