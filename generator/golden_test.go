@@ -129,3 +129,37 @@ func compareGolden(t *testing.T, dir string, files Files) {
 		t.Log("if the change is intended, run `make golden` and review the diff before committing")
 	}
 }
+
+// TestPinsConsistent catches, before any e2e run, a module pinned at two
+// versions by two features, or a pin the dependency record disagrees with.
+func TestPinsConsistent(t *testing.T) {
+	reg, err := LoadRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.CheckPins(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := depsRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for feature, pins := range reg.Pins() {
+		for _, p := range pins {
+			if got := rec.Version(p[0]); got != p[1] {
+				t.Errorf("feature %s pins %s %s but the dependency record selects %q: run make deps", feature, p[0], p[1], got)
+			}
+		}
+	}
+	// Every feature set of the pairwise cover renders, so every direct
+	// import is pinned by the features that use it.
+	for _, set := range reg.PairwiseCover() {
+		res, err := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp", Features: set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Render(res); err != nil {
+			t.Errorf("features %s: %v", strings.Join(set, ","), err)
+		}
+	}
+}

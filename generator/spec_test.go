@@ -151,3 +151,31 @@ func TestWithout(t *testing.T) {
 		t.Errorf("unknown --without: err = %v", err)
 	}
 }
+
+func TestCheckPinsNamesBothFeatures(t *testing.T) {
+	reg := testRegistry(t)
+	reg.Features["users"].Go = []string{"golang.org/x/crypto v0.58.0"}
+	reg.Features["redis"].Go = []string{"golang.org/x/crypto v0.59.0"}
+	err := reg.CheckPins()
+	if err == nil {
+		t.Fatal("inconsistent pins accepted")
+	}
+	for _, want := range []string{"users", "redis", "v0.58.0", "v0.59.0", "golang.org/x/crypto"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+func TestMissingPinIsCaught(t *testing.T) {
+	reg := testRegistry(t)
+	res, _ := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp"})
+	rec, err := depsRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = reg.checkDirectPins(res, []string{"github.com/danielgtaylor/huma/v2"}, rec)
+	if err == nil || !strings.Contains(err.Error(), "no selected feature pins that module") {
+		t.Fatalf("err = %v", err)
+	}
+}

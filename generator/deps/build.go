@@ -157,14 +157,15 @@ func Build(ctx context.Context, dir string, pins map[string][]Pin, imports []str
 	if err != nil {
 		return err
 	}
-	pkgs, err := scanPackages(third, mods)
+	isRoot := map[string]bool{}
+	for _, m := range roots {
+		isRoot[m.Path] = true
+	}
+	pkgs, err := scanPackages(third, mods, isRoot)
 	if err != nil {
 		return err
 	}
 
-	// Hashes: the master's, plus every graph version of a module that
-	// provides (or is a path prefix of) a loaded package: a subset may
-	// select a lower version of a module only a dependency's test needs.
 	sums := map[module.Version]string{}
 	for _, line := range lines(gosum) {
 		f := strings.Fields(line)
@@ -172,46 +173,9 @@ func Build(ctx context.Context, dir string, pins map[string][]Pin, imports []str
 			sums[module.Version{Path: f[0], Version: f[1]}] = f[2]
 		}
 	}
-	prefixMods := map[string]bool{}
-	for p := range pkgs {
-		for prefix := p; prefix != "."; prefix = path.Dir(prefix) {
-			if _, ok := mods[prefix]; ok {
-				prefixMods[prefix] = true
-			}
-		}
-	}
-	var missing []string
-	for _, m := range gr.nodes() {
-		if !prefixMods[m.Path] {
-			continue
-		}
-		_, h1 := sums[m]
-		_, h2 := sums[modKey(m)]
-		if !h1 || !h2 {
-			missing = append(missing, m.Path+"@"+m.Version)
-		}
-	}
-	if len(missing) > 0 {
-		logf("downloading %d module versions for their checksums", len(missing))
-		out, err := b.goCmd(append([]string{"mod", "download", "-json"}, missing...)...)
-		if err != nil {
-			return err
-		}
-		dec := json.NewDecoder(bytes.NewReader(out))
-		for {
-			var d struct{ Path, Version, Sum, GoModSum, Error string }
-			if err := dec.Decode(&d); err == io.EOF {
-				break
-			} else if err != nil {
-				return fmt.Errorf("go mod download: %w", err)
-			}
-			if d.Error != "" {
-				return fmt.Errorf("go mod download %s@%s: %s", d.Path, d.Version, d.Error)
-			}
-			m := module.Version{Path: d.Path, Version: d.Version}
-			sums[m] = d.Sum
-			sums[modKey(m)] = d.GoModSum
-		}
+	at, err := b.versionedPackages(pkgs, mods, gr.nodes(), sums)
+	if err != nil {
+		return err
 	}
 	keys := make([]module.Version, 0, len(sums))
 	for m := range sums {
@@ -227,7 +191,7 @@ func Build(ctx context.Context, dir string, pins map[string][]Pin, imports []str
 		"master.mod":   gomod,
 		"go.sum":       sumBuf.Bytes(),
 		"graph.txt":    encodeGraph(gr.reqs, gr.goVersion),
-		"packages.txt": encodePackages(pkgs),
+		"packages.txt": encodePackages(at),
 	}
 
 	// Self-check: resolving the master's own imports gives the master.
@@ -254,6 +218,142 @@ func Build(ctx context.Context, dir string, pins map[string][]Pin, imports []str
 			return err
 		}
 		logf("wrote %s (%d bytes)", filepath.Join(dir, name), len(files[name]))
+	}
+	return nil
+}
+
+// versionedPackages records, for every module version in the master graph
+// whose path is a path prefix of a package that may be loaded, the
+// packages of it that may be loaded and their imports. A project selects
+// the master's version of every module providing a package in its "all",
+// but a package loaded only for a dependency's test comes from whatever
+// version the project's smaller graph selects, and imports what that
+// version imports. It also completes sums with the hashes of every such
+// module version.
+func (b *builder) versionedPackages(pkgs map[string]*pkgInfo, mods map[string]listedModule, nodes []module.Version, sums map[module.Version]string) (map[module.Version]map[string]*pkgInfo, error) {
+	at := map[module.Version]map[string]*pkgInfo{}
+	dirs := map[module.Version]string{}
+	for _, m := range mods {
+		if m.Dir != "" {
+			dirs[module.Version{Path: m.Path, Version: m.Version}] = m.Dir
+		}
+	}
+	for p, info := range pkgs {
+		m := module.Version{Path: info.module, Version: mods[info.module].Version}
+		if at[m] == nil {
+			at[m] = map[string]*pkgInfo{}
+		}
+		at[m][p] = info
+	}
+	versions := map[string][]string{}
+	for _, m := range nodes {
+		versions[m.Path] = append(versions[m.Path], m.Version)
+	}
+	candidates := func(p string) []module.Version {
+		var out []module.Version
+		for prefix := p; prefix != "."; prefix = path.Dir(prefix) {
+			for _, v := range versions[prefix] {
+				out = append(out, module.Version{Path: prefix, Version: v})
+			}
+		}
+		return out
+	}
+	queued := map[string]bool{}
+	queue := sortedKeys(pkgs)
+	for _, p := range queue {
+		queued[p] = true
+	}
+	for len(queue) > 0 {
+		var need []module.Version
+		for _, p := range queue {
+			for _, m := range candidates(p) {
+				if _, ok := dirs[m]; !ok {
+					dirs[m] = ""
+					need = append(need, m)
+				}
+			}
+		}
+		if err := b.download(need, dirs, sums); err != nil {
+			return nil, err
+		}
+		var next []string
+		for _, p := range queue {
+			for _, m := range candidates(p) {
+				if at[m] == nil {
+					at[m] = map[string]*pkgInfo{}
+				}
+				if at[m][p] != nil {
+					continue
+				}
+				rel := strings.TrimPrefix(strings.TrimPrefix(p, m.Path), "/")
+				d := filepath.Join(dirs[m], filepath.FromSlash(rel))
+				if !hasGoFiles(d) || nestedModule(dirs[m], rel) {
+					continue
+				}
+				imps, _, err := scanDir(d)
+				if err != nil {
+					return nil, fmt.Errorf("package %s in %s@%s: %w", p, m.Path, m.Version, err)
+				}
+				at[m][p] = &pkgInfo{module: m.Path, imports: imps}
+				for _, q := range imps {
+					if !queued[q] {
+						queued[q] = true
+						next = append(next, q)
+					}
+				}
+			}
+		}
+		sort.Strings(next)
+		queue = next
+	}
+	// Hashes of every recorded module version.
+	var need []module.Version
+	for m := range at {
+		_, h1 := sums[m]
+		_, h2 := sums[modKey(m)]
+		if !h1 || !h2 {
+			need = append(need, m)
+		}
+	}
+	module.Sort(need)
+	if err := b.download(need, dirs, sums); err != nil {
+		return nil, err
+	}
+	return at, nil
+}
+
+// download runs go mod download for ms, recording directories and hashes.
+func (b *builder) download(ms []module.Version, dirs map[module.Version]string, sums map[module.Version]string) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	args := []string{"mod", "download", "-json"}
+	for _, m := range ms {
+		args = append(args, m.Path+"@"+m.Version)
+	}
+	b.logf("downloading %d module versions", len(ms))
+	out, err := b.goCmd(args...)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var d struct{ Path, Version, Dir, Sum, GoModSum, Error string }
+		if err := dec.Decode(&d); err == io.EOF {
+			break
+		} else if err != nil {
+			return fmt.Errorf("go mod download: %w", err)
+		}
+		if d.Error != "" {
+			return fmt.Errorf("go mod download %s@%s: %s", d.Path, d.Version, d.Error)
+		}
+		m := module.Version{Path: d.Path, Version: d.Version}
+		if d.Dir == "" {
+			return fmt.Errorf("go mod download %s@%s: no directory", d.Path, d.Version)
+		}
+		dirs[m] = d.Dir
+		sums[m] = d.Sum
+		sums[modKey(m)] = d.GoModSum
 	}
 	return nil
 }
@@ -451,14 +551,14 @@ func decodeModules(out []byte) (map[string]listedModule, error) {
 // scanPackages builds the package graph: the non-test import closure of
 // imports ("all"), the test imports of every package in it, and the
 // non-test closure of those.
-func scanPackages(imports []string, mods map[string]listedModule) (map[string]*pkgInfo, error) {
+func scanPackages(imports []string, mods map[string]listedModule, roots map[string]bool) (map[string]*pkgInfo, error) {
 	pkgs := map[string]*pkgInfo{}
 	var scan func(p string, withTests bool, by string) error
 	scan = func(p string, withTests bool, by string) error {
 		if pkgs[p] != nil {
 			return nil
 		}
-		mod, dir, err := findPackage(p, mods)
+		mod, dir, err := findPackage(p, mods, roots)
 		if err != nil {
 			return fmt.Errorf("%w (imported by %s)", err, by)
 		}
@@ -501,35 +601,40 @@ func scanPackages(imports []string, mods map[string]listedModule) (map[string]*p
 	return pkgs, nil
 }
 
-// findPackage returns the module providing package p and its directory:
-// the module in the build list whose tree holds a directory for p with Go
-// files, outside any nested module.
-func findPackage(p string, mods map[string]listedModule) (mod, dir string, err error) {
-	var found []string
-	var dirs []string
-	for prefix := p; prefix != "."; prefix = path.Dir(prefix) {
-		m, ok := mods[prefix]
-		if !ok {
+// findPackage returns the module providing package p and its directory,
+// as modload.importFromModules finds it in a pruned module graph: a root
+// module (the master's go.mod requirements) whose tree holds a directory
+// for p with Go files, outside any nested module; else any module of the
+// build list. (tidy does not download non-root modules for packages found
+// in roots, so their directories may be missing.)
+func findPackage(p string, mods map[string]listedModule, roots map[string]bool) (mod, dir string, err error) {
+	for _, rootsOnly := range []bool{true, false} {
+		var found, dirs []string
+		for prefix := p; prefix != "."; prefix = path.Dir(prefix) {
+			m, ok := mods[prefix]
+			if !ok || rootsOnly && !roots[prefix] {
+				continue
+			}
+			if m.Dir == "" {
+				return "", "", fmt.Errorf("module %s@%s, a path prefix of %s, is not in the module cache", m.Path, m.Version, p)
+			}
+			rel := strings.TrimPrefix(strings.TrimPrefix(p, prefix), "/")
+			d := filepath.Join(m.Dir, filepath.FromSlash(rel))
+			if !hasGoFiles(d) || nestedModule(m.Dir, rel) {
+				continue
+			}
+			found = append(found, prefix)
+			dirs = append(dirs, d)
+		}
+		switch len(found) {
+		case 0:
 			continue
+		case 1:
+			return found[0], dirs[0], nil
 		}
-		if m.Dir == "" {
-			return "", "", fmt.Errorf("module %s@%s providing %s is not in the module cache", m.Path, m.Version, p)
-		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(p, prefix), "/")
-		d := filepath.Join(m.Dir, filepath.FromSlash(rel))
-		if !hasGoFiles(d) || nestedModule(m.Dir, rel) {
-			continue
-		}
-		found = append(found, prefix)
-		dirs = append(dirs, d)
+		return "", "", fmt.Errorf("package %s is provided by several modules: %s", p, strings.Join(found, ", "))
 	}
-	switch len(found) {
-	case 0:
-		return "", "", fmt.Errorf("no module in the master build list provides package %s", p)
-	case 1:
-		return found[0], dirs[0], nil
-	}
-	return "", "", fmt.Errorf("package %s is provided by several modules: %s", p, strings.Join(found, ", "))
+	return "", "", fmt.Errorf("no module in the master build list provides package %s", p)
 }
 
 func hasGoFiles(dir string) bool {

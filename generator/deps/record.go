@@ -6,7 +6,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -26,7 +25,10 @@ type Record struct {
 	reqs map[module.Version][]module.Version
 	// goVersion is the go directive of the modules in reqs ("" if none).
 	goVersion map[module.Version]string
-	// pkgs is the package graph.
+	// at is the package graph of each recorded module version.
+	at map[module.Version]map[string]*pkgInfo
+	// pkgs is the master's view: every package of a module recorded at
+	// its master version.
 	pkgs map[string]*pkgInfo
 	// sums maps "path version" and "path version/go.mod" to a hash.
 	sums map[string]string
@@ -54,6 +56,7 @@ func LoadFS(fsys fs.FS) (*Record, error) {
 		selected:  map[string]string{},
 		reqs:      map[module.Version][]module.Version{},
 		goVersion: map[module.Version]string{},
+		at:        map[module.Version]map[string]*pkgInfo{},
 		pkgs:      map[string]*pkgInfo{},
 		sums:      map[string]string{},
 	}
@@ -146,20 +149,25 @@ func encodeGraph(reqs map[module.Version][]module.Version, goVersion map[module.
 }
 
 func (r *Record) parsePackages(data []byte) error {
-	mod := ""
+	var mod module.Version
 	for n, line := range lines(data) {
-		if p, ok := strings.CutPrefix(line, "module "); ok {
-			mod = p
+		if rest, ok := strings.CutPrefix(line, "module "); ok {
+			f := strings.Fields(rest)
+			if len(f) != 2 {
+				return fmt.Errorf("line %d: want \"module path version\"", n+1)
+			}
+			mod = module.Version{Path: f[0], Version: f[1]}
+			if r.at[mod] != nil {
+				return fmt.Errorf("line %d: module %s@%s listed twice", n+1, mod.Path, mod.Version)
+			}
+			r.at[mod] = map[string]*pkgInfo{}
 			continue
 		}
-		if mod == "" {
+		if mod.Path == "" {
 			return fmt.Errorf("line %d: package before any module line", n+1)
 		}
 		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		info := &pkgInfo{module: mod}
+		info := &pkgInfo{module: mod.Path}
 		dst := &info.imports
 		for _, s := range f[1:] {
 			if s == "|" {
@@ -167,13 +175,20 @@ func (r *Record) parsePackages(data []byte) error {
 				dst = &info.tests
 				continue
 			}
-			*dst = append(*dst, absPath(mod, s))
+			*dst = append(*dst, absPath(mod.Path, s))
 		}
-		pkg := absPath(mod, f[0])
-		if _, dup := r.pkgs[pkg]; dup {
+		pkg := absPath(mod.Path, f[0])
+		if _, dup := r.at[mod][pkg]; dup {
 			return fmt.Errorf("line %d: package %s listed twice", n+1, pkg)
 		}
-		r.pkgs[pkg] = info
+		r.at[mod][pkg] = info
+		if r.selected[mod.Path] == mod.Version {
+			// The longest module path wins, as no two modules of a
+			// well-formed build list provide one package.
+			if old := r.pkgs[pkg]; old == nil || len(old.module) < len(mod.Path) {
+				r.pkgs[pkg] = info
+			}
+		}
 	}
 	return nil
 }
@@ -246,26 +261,26 @@ func isStd(path string) bool {
 }
 
 // encodePackages writes packages.txt.
-func encodePackages(pkgs map[string]*pkgInfo) []byte {
-	byMod := map[string][]string{}
-	for p, info := range pkgs {
-		byMod[info.module] = append(byMod[info.module], p)
+func encodePackages(at map[module.Version]map[string]*pkgInfo) []byte {
+	mods := make([]module.Version, 0, len(at))
+	for m := range at {
+		mods = append(mods, m)
 	}
+	module.Sort(mods)
 	var buf bytes.Buffer
-	for _, mod := range sortedKeys(byMod) {
-		fmt.Fprintf(&buf, "module %s\n", mod)
-		list := byMod[mod]
-		sort.Strings(list)
-		for _, p := range list {
+	for _, mod := range mods {
+		fmt.Fprintf(&buf, "module %s %s\n", mod.Path, mod.Version)
+		pkgs := at[mod]
+		for _, p := range sortedKeys(pkgs) {
 			info := pkgs[p]
-			buf.WriteString(relPath(mod, p))
+			buf.WriteString(relPath(mod.Path, p))
 			for _, imp := range info.imports {
-				buf.WriteString(" " + relPath(mod, imp))
+				buf.WriteString(" " + relPath(mod.Path, imp))
 			}
 			if info.tests != nil {
 				buf.WriteString(" |")
 				for _, imp := range info.tests {
-					buf.WriteString(" " + relPath(mod, imp))
+					buf.WriteString(" " + relPath(mod.Path, imp))
 				}
 			}
 			buf.WriteString("\n")

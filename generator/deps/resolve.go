@@ -40,17 +40,6 @@ func (r *Record) Resolve(mainPath, goVersion string, imports []string) (gomod, g
 	if err != nil {
 		return nil, nil, err
 	}
-	// tidy also loads the tests of every package in "all" (not in "all"
-	// themselves, but their imports are loaded and count for go.sum).
-	var testImports []string
-	for _, p := range all {
-		testImports = append(testImports, r.pkgs[p].tests...)
-	}
-	loaded, err := r.closure(append(append([]string{}, all...), testImports...), all)
-	if err != nil {
-		return nil, nil, err
-	}
-
 	// Roots: every module providing a package in "all", at the master's
 	// version (which every subset of the master's roots also selects).
 	roots := map[string]string{}
@@ -58,26 +47,49 @@ func (r *Record) Resolve(mainPath, goVersion string, imports []string) (gomod, g
 		m := r.pkgs[p].module
 		roots[m] = r.selected[m]
 	}
-	inAll := map[string]bool{}
-	for _, p := range all {
-		inAll[p] = true
-	}
-	// tidyPrunedRoots: a package loaded only for a dependency's test whose
-	// module the pruned graph lacks gets its module added as a root.
-	var g *modGraph
+	// tidy also loads the tests of every package in "all": they are not in
+	// "all", but the packages they import (transitively) are loaded, from
+	// the versions the pruned module graph selects, and count for go.sum.
+	// A package no module of the graph provides gets its module added as
+	// a root (modload.tidyPrunedRoots), which changes the graph: repeat.
+	var (
+		g      *modGraph
+		loaded map[string]module.Version // package -> module version providing it
+	)
 	for {
 		g, err = r.graph(roots)
 		if err != nil {
 			return nil, nil, err
 		}
-		added := false
-		for _, p := range loaded {
+		loaded = map[string]module.Version{}
+		var queue []string
+		for _, p := range all {
 			m := r.pkgs[p].module
-			if inAll[p] || roots[m] != "" || g.selected[m] != "" {
+			loaded[p] = module.Version{Path: m, Version: roots[m]}
+			queue = append(queue, r.pkgs[p].tests...)
+		}
+		added := false
+		for len(queue) > 0 {
+			p := queue[0]
+			queue = queue[1:]
+			if _, ok := loaded[p]; ok {
 				continue
 			}
-			roots[m] = r.selected[m]
-			added = true
+			m, info, err := r.provider(p, roots, g)
+			if err != nil {
+				return nil, nil, err
+			}
+			if info == nil {
+				mp := r.pkgs[p]
+				if mp == nil {
+					return nil, nil, fmt.Errorf("dependency record does not know package %s (imported by a test of a dependency): run make deps", p)
+				}
+				roots[mp.module] = r.selected[mp.module]
+				added = true
+				continue
+			}
+			loaded[p] = m
+			queue = append(queue, info.imports...)
 		}
 		if !added {
 			break
@@ -112,11 +124,9 @@ func (r *Record) Resolve(mainPath, goVersion string, imports []string) (gomod, g
 	for _, m := range g.loaded {
 		keep[modKey(m)] = true
 	}
-	for _, p := range loaded {
-		m := r.pkgs[p].module
-		v := g.selected[m]
-		keep[modKey(module.Version{Path: m, Version: v})] = true
-		if roots[m] == v {
+	for p, m := range loaded {
+		keep[modKey(m)] = true
+		if roots[m.Path] == m.Version {
 			for prefix := p; prefix != "."; prefix = path.Dir(prefix) {
 				if rv := roots[prefix]; rv != "" {
 					keep[module.Version{Path: prefix, Version: rv}] = true
@@ -144,6 +154,40 @@ func (r *Record) Resolve(mainPath, goVersion string, imports []string) (gomod, g
 		fmt.Fprintf(&buf, "%s %s %s\n", m.Path, m.Version, h)
 	}
 	return gomod, buf.Bytes(), nil
+}
+
+// provider finds the module providing package p in a project whose pruned
+// module graph is g, as modload.importFromModules does: a root module if
+// one provides it, else any module at its selected version. It returns a
+// nil info if no module of the graph provides p.
+func (r *Record) provider(p string, roots map[string]string, g *modGraph) (module.Version, *pkgInfo, error) {
+	for _, rootsOnly := range []bool{true, false} {
+		var found []module.Version
+		var info *pkgInfo
+		for prefix := p; prefix != "."; prefix = path.Dir(prefix) {
+			v := g.selected[prefix]
+			if rootsOnly {
+				v = roots[prefix]
+			}
+			if v == "" {
+				continue
+			}
+			m := module.Version{Path: prefix, Version: v}
+			if pi := r.at[m][p]; pi != nil {
+				found = append(found, m)
+				info = pi
+			} else if r.at[m] == nil && !rootsOnly {
+				return module.Version{}, nil, fmt.Errorf("dependency record lacks the packages of %s@%s (a path prefix of %s): run make deps", m.Path, m.Version, p)
+			}
+		}
+		switch {
+		case len(found) == 1:
+			return found[0], info, nil
+		case len(found) > 1:
+			return module.Version{}, nil, fmt.Errorf("package %s is provided by several modules (%v): the pins select an ambiguous import", p, found)
+		}
+	}
+	return module.Version{}, nil, nil
 }
 
 func modKey(m module.Version) module.Version {
