@@ -1,0 +1,22 @@
+// Package api creates the service's OpenAPI-described HTTP API. Each API
+// version is a sub-package (v1, ...) that registers its operations here.
+package api
+
+import (
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// New returns a huma API on mux. It serves the OpenAPI 3.1 document at
+// /openapi.json (and /openapi.yaml) and its reference docs at /docs.
+// Errors are RFC 9457 problem details (application/problem+json).
+func New(mux *http.ServeMux, title, version string) huma.API {
+	cfg := huma.DefaultConfig(title, version)
+	cfg.OpenAPIPath = "/openapi"
+	cfg.DocsPath = "/docs"
+	// No "$schema" links in bodies: responses stay plain JSON.
+	cfg.CreateHooks = nil
+	return humago.New(mux, cfg)
+}

@@ -1,0 +1,54 @@
+package health_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"example.com/myapp/internal/health"
+)
+
+func TestReady(t *testing.T) {
+	up := health.Check{Name: "database", Ping: func(context.Context) error { return nil }}
+	down := health.Check{Name: "cache", Ping: func(context.Context) error { return errors.New("dial tcp: refused") }}
+	tests := []struct {
+		name       string
+		checks     []health.Check
+		wantStatus int
+		wantType   string
+	}{
+		{"no checks", nil, http.StatusOK, "application/json"},
+		{"all up", []health.Check{up}, http.StatusOK, "application/json"},
+		{"one down", []health.Check{up, down}, http.StatusServiceUnavailable, "application/problem+json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			health.Ready(tt.checks...)(rec, httptest.NewRequest(http.MethodGet, "/health/ready", nil))
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d", rec.Code, tt.wantStatus)
+			}
+			if got := rec.Header().Get("Content-Type"); got != tt.wantType {
+				t.Errorf("Content-Type = %q, want %q", got, tt.wantType)
+			}
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q: %v", rec.Body, err)
+			}
+			if tt.wantStatus != http.StatusOK && body["detail"] != "Unavailable: cache." {
+				t.Errorf("detail = %v, want the failed check named and no cause", body["detail"])
+			}
+		})
+	}
+}
+
+func TestLive(t *testing.T) {
+	rec := httptest.NewRecorder()
+	health.Live(rec, httptest.NewRequest(http.MethodGet, "/health/live", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("status = %d, want 200", rec.Code)
+	}
+}
