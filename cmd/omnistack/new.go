@@ -203,7 +203,7 @@ func runNew(sys *System, cmd *cobra.Command, opts *newOptions) error {
 			return fmt.Errorf("project written to %s, but %w", target, err)
 		}
 	}
-	printSummary(sys, res, files, target, time.Since(start), gitNote)
+	printSummary(sys, reg, res, files, target, time.Since(start), gitNote)
 	return nil
 }
 
@@ -343,7 +343,7 @@ func featureList(res *generator.Resolved) string {
 	return strings.Join(parts, ", ")
 }
 
-func printSummary(sys *System, res *generator.Resolved, files generator.Files, target string, took time.Duration, gitNote string) {
+func printSummary(sys *System, reg *generator.Registry, res *generator.Resolved, files generator.Files, target string, took time.Duration, gitNote string) {
 	bold, reset := "", ""
 	if sys.color() {
 		bold, reset = "\x1b[1m", "\x1b[0m"
@@ -354,7 +354,26 @@ func printSummary(sys *System, res *generator.Resolved, files generator.Files, t
 	if gitNote != "" {
 		fmt.Fprintln(w, gitNote)
 	}
-	fmt.Fprintf(w, "\nNext steps:\n  cd %s && make run\n  open http://localhost:8080/docs   (API docs; health at /health/ready)\n  make test\n", target)
+	fmt.Fprintf(w, "\nNext steps:\n  cd %s\n", target)
+	// Services and variables the service cannot start without.
+	var services, required []string
+	for _, name := range res.Features {
+		f := reg.Features[name]
+		services = append(services, f.Services...)
+		for _, e := range f.Env {
+			if e.Required && e.Default == "" && !slices.Contains(required, e.Name) {
+				required = append(required, e.Name)
+			}
+		}
+	}
+	if len(services) > 0 {
+		slices.Sort(services)
+		fmt.Fprintf(w, "  docker compose up -d %s   # or use your own %s\n", strings.Join(slices.Compact(services), " "), strings.Join(slices.Compact(services), ", "))
+	}
+	if len(required) > 0 {
+		fmt.Fprintf(w, "  cp .env.example .env        # then set %s\n", strings.Join(required, ", "))
+	}
+	fmt.Fprintf(w, "  make run\n  open http://localhost:8080/docs   (API docs; health at /health/ready)\n  make test\n")
 }
 
 // errInterrupted is returned when the user leaves the form.
