@@ -104,6 +104,77 @@ func TestGeneratedProjects(t *testing.T) {
 	t.Logf("time per project:\n  %s", strings.Join(timings, "\n  "))
 }
 
+// TestAddToEditedProject generates the minimal preset, edits it as a user
+// would (a new function in a generated file, a line in the README, a file
+// of their own), commits, runs `omnistack add` for a few features, and
+// proves the merged project keeps every edit, builds and passes its tests.
+func TestAddToEditedProject(t *testing.T) {
+	reg, err := generator.LoadRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adds []string
+	for _, x := range []string{"ratelimit", "redis", "auth-builtin", "postgres"} {
+		if _, ok := reg.Features[x]; ok {
+			adds = append(adds, x)
+		}
+		if len(adds) == 2 {
+			break
+		}
+	}
+	root := t.TempDir()
+	bin := filepath.Join(root, "omnistack")
+	mustRun(t, "", nil, "go", "build", "-o", bin, "../cmd/omnistack")
+	for _, x := range adds {
+		t.Run(x, func(t *testing.T) {
+			dir := filepath.Join(root, "edited-"+x)
+			mustRun(t, "", nil, bin, "new", "edited", "--yes", "-o", dir)
+			items := filepath.Join(dir, "internal/items/items.go")
+			appendFile(t, items, "\n// UserHelper was written by the project's owner.\nfunc UserHelper() string { return \"mine\" }\n")
+			appendFile(t, filepath.Join(dir, "README.md"), "\nOwner's note: keep this line.\n")
+			if err := os.WriteFile(filepath.Join(dir, "internal/items/mine_test.go"), []byte("package items\n\nimport \"testing\"\n\nfunc TestUserHelper(t *testing.T) {\n\tif UserHelper() != \"mine\" {\n\t\tt.Fatal(\"lost\")\n\t}\n}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			git := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@localhost", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@localhost"}
+			mustRun(t, dir, git, "git", "add", "-A")
+			mustRun(t, dir, git, "git", "commit", "-qm", "owner edits")
+			out := mustRun(t, dir, nil, bin, "add", x)
+			t.Logf("omnistack add %s:\n%s", x, out)
+			for path, want := range map[string]string{"internal/items/items.go": "func UserHelper()", "README.md": "Owner's note: keep this line.", "internal/items/mine_test.go": "TestUserHelper"} {
+				data, err := os.ReadFile(filepath.Join(dir, path))
+				if err != nil || !strings.Contains(string(data), want) {
+					t.Errorf("%s lost the owner's edit %q", path, want)
+				}
+			}
+			if out := mustRun(t, dir, []string{"GOTOOLCHAIN=local"}, "go", "mod", "tidy", "-diff"); strings.TrimSpace(out) != "" {
+				t.Errorf("go mod tidy changes the merged go.mod/go.sum:\n%s", out)
+			}
+			offline := []string{"GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
+			mustRun(t, dir, offline, "go", "build", "./...")
+			mustRun(t, dir, offline, "go", "vet", "./...")
+			mustRun(t, dir, offline, "go", "test", "-count=1", "./...")
+			// A second add is a no-op.
+			mustRun(t, dir, git, "git", "add", "-A")
+			mustRun(t, dir, git, "git", "commit", "-qm", "add "+x)
+			if out := mustRun(t, dir, nil, bin, "add", x); !strings.Contains(out, "Nothing to do") {
+				t.Errorf("second add is not a no-op:\n%s", out)
+			}
+		})
+	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func checkProject(t *testing.T, bin, root string, p project) {
 	dir := filepath.Join(root, p.name)
 	args := []string{"new", p.name, "--yes", "--no-git", "-o", dir, "--module", "example.com/" + p.name}
