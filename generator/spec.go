@@ -75,6 +75,10 @@ func ValidateModule(path string) (warning string, err error) {
 	if err := module.CheckImportPath(path); err != nil {
 		return "", usageErrorf("invalid module path %q: %v (e.g. github.com/acme/myapp)", path, unwrapModErr(err))
 	}
+	// go mod init also checks the major version suffix (found by FuzzModulePath).
+	if _, _, ok := module.SplitPathVersion(path); !ok {
+		return "", usageErrorf("invalid module path %q: a major version suffix must be /v2 or later, as in example.com/p/v2 (e.g. github.com/acme/myapp)", path)
+	}
 	if err := module.CheckPath(path); err != nil {
 		return fmt.Sprintf("module path %q is fine for a private service but cannot be published with go get: %v", path, unwrapModErr(err)), nil
 	}

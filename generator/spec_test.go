@@ -73,7 +73,9 @@ func TestValidateModule(t *testing.T) {
 		{"myapp", false, true},
 		{"Github.com/acme/svc", false, true},
 		{"example.com/.hidden", false, true},
-		{"example.com/p/v1", false, true},
+		{"example.com/p/v1", true, false}, // go mod init refuses it too
+		{"example.com/p/v2", false, false},
+		{"example.com/p.v1", false, false},
 		{"-x/y", true, false},
 		{"x/", true, false},
 		{"nul/x", true, false},

@@ -67,7 +67,8 @@ func writeNew(dir string, files Files, opts WriteOptions) (err error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("create parent directory: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, ".omnistack-*")
+	cleanStale(parent)
+	tmp, err := os.MkdirTemp(parent, fmt.Sprintf(".omnistack-%d-*", os.Getpid()))
 	if err != nil {
 		return fmt.Errorf("create temporary directory beside %s: %w", dir, err)
 	}
@@ -96,6 +97,26 @@ func writeNew(dir string, files Files, opts WriteOptions) (err error) {
 		return fmt.Errorf("move project into place: %w", err)
 	}
 	return nil
+}
+
+// cleanStale removes temporary directories that an earlier omnistack run
+// left behind when it was killed: their names carry the pid of the run, and
+// only directories of processes that no longer exist are removed, so a
+// concurrent run is never disturbed.
+func cleanStale(parent string) {
+	matches, _ := filepath.Glob(filepath.Join(parent, ".omnistack-*-*"))
+	for _, m := range matches {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(m), ".omnistack-%d-", &pid); err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if processAlive(pid) {
+			continue
+		}
+		if st, err := os.Lstat(m); err == nil && st.IsDir() {
+			_ = os.RemoveAll(m)
+		}
+	}
 }
 
 func writeInto(dir string, files Files, opts WriteOptions) error {

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,4 +224,26 @@ func stripDirs(snapshot string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+func TestWriteCleansStaleTempsOfDeadRuns(t *testing.T) {
+	parent := t.TempDir()
+	// A run killed with SIGKILL: its pid no longer exists. A pid that is
+	// alive (ours, as another run) must not be touched.
+	dead := filepath.Join(parent, ".omnistack-999999999-123")
+	alive := filepath.Join(parent, fmt.Sprintf(".omnistack-%d-456", os.Getppid()))
+	for _, d := range []string{dead, alive} {
+		if err := os.MkdirAll(filepath.Join(d, "internal"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Write(filepath.Join(parent, "myapp"), sampleFiles(), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("stale temp of a dead run not removed")
+	}
+	if _, err := os.Stat(alive); err != nil {
+		t.Errorf("temp of a live run removed: %v", err)
+	}
 }
