@@ -252,3 +252,22 @@ func TestFormRejectsBadNameThenAccepts(t *testing.T) {
 		t.Errorf("form did not explain the bad name:\n%s", r.stdout)
 	}
 }
+
+func TestGroupFlags(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "g")
+	r := run(t, nil, "new", "g", "--database", "postgres", "--dry-run", "-o", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "Features: postgres") {
+		t.Fatalf("--database postgres: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "new", "g", "--database", "mysql", "-o", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--database "mysql": not a choice (valid: postgres, sqlite)`) {
+		t.Fatalf("--database mysql: exit %d %q", r.code, r.stderr)
+	}
+	reg, _ := generator.LoadRegistry()
+	if _, ok := reg.Features["auth-builtin"]; ok {
+		r = run(t, nil, "new", "g", "--auth", "builtin", "--dry-run", "-o", dir)
+		if r.code != 0 || !strings.Contains(r.stdout, "auth-builtin") || !strings.Contains(r.stdout, "users (required by auth-builtin)") {
+			t.Fatalf("--auth builtin: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	}
+}

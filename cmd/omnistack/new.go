@@ -29,6 +29,7 @@ type newOptions struct {
 	noGit      bool
 	output     string
 	accessible bool
+	groups     map[string]*string // --auth builtin, --database postgres, ...
 }
 
 // answers is what the form fills in; flags pre-fill it.
@@ -75,6 +76,9 @@ omnistack's files and touches nothing else.`,
 				opts.name = args[0]
 			}
 			opts.accessible = opts.accessible || sys.Getenv("ACCESSIBLE") != ""
+			if err := applyGroupFlags(opts); err != nil {
+				return err
+			}
 			return runNew(sys, cmd, opts)
 		},
 	}
@@ -89,6 +93,7 @@ omnistack's files and touches nothing else.`,
 	f.BoolVar(&opts.noGit, "no-git", false, "do not create a git repository (add then re-renders instead of using the pristine ref)")
 	f.StringVarP(&opts.output, "output", "o", "", "directory to create the project in (default ./<name>)")
 	f.BoolVar(&opts.accessible, "accessible", false, "screen-reader friendly form (also ACCESSIBLE=1)")
+	addGroupFlags(cmd, opts)
 	_ = cmd.RegisterFlagCompletionFunc("preset", completePresets)
 	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures)
 	_ = cmd.RegisterFlagCompletionFunc("without", completeFeatures)
@@ -204,6 +209,74 @@ func runNew(sys *System, cmd *cobra.Command, opts *newOptions) error {
 		}
 	}
 	printSummary(sys, reg, res, files, target, time.Since(start), gitNote)
+	return nil
+}
+
+// addGroupFlags adds one flag per exclusive group (--database, --auth, ...)
+// whose value is a feature of the group, with or without the group prefix:
+// --auth supabase is --features auth-supabase. Optional groups accept none.
+func addGroupFlags(cmd *cobra.Command, opts *newOptions) {
+	reg, err := generator.LoadRegistry()
+	if err != nil {
+		return // reported when the command runs
+	}
+	opts.groups = map[string]*string{}
+	for _, g := range reg.Groups {
+		feats := reg.InGroup(g.Name)
+		if !g.Exclusive || len(feats) == 0 || cmd.Flags().Lookup(g.Name) != nil {
+			continue
+		}
+		choices := groupChoices(g, feats)
+		v := new(string)
+		opts.groups[g.Name] = v
+		cmd.Flags().StringVar(v, g.Name, "", fmt.Sprintf("%s: %s", strings.ToLower(g.Title), strings.Join(choices, ", ")))
+		_ = cmd.RegisterFlagCompletionFunc(g.Name, cobra.FixedCompletions(choices, cobra.ShellCompDirectiveNoFileComp))
+	}
+}
+
+func groupChoices(g generator.Group, feats []*generator.Feature) []string {
+	var out []string
+	for _, f := range feats {
+		out = append(out, strings.TrimPrefix(f.Name, g.Name+"-"))
+	}
+	if !g.Required {
+		out = append(out, "none")
+	}
+	return out
+}
+
+// applyGroupFlags turns --<group> values into --features / --without.
+func applyGroupFlags(opts *newOptions) error {
+	if len(opts.groups) == 0 {
+		return nil
+	}
+	reg, err := generator.LoadRegistry()
+	if err != nil {
+		return err
+	}
+	for _, g := range reg.Groups {
+		v, ok := opts.groups[g.Name]
+		if !ok || *v == "" {
+			continue
+		}
+		feats := reg.InGroup(g.Name)
+		if *v == "none" && !g.Required {
+			for _, f := range feats {
+				opts.without = append(opts.without, f.Name)
+			}
+			continue
+		}
+		found := ""
+		for _, f := range feats {
+			if *v == f.Name || g.Name+"-"+*v == f.Name {
+				found = f.Name
+			}
+		}
+		if found == "" {
+			return &generator.UsageError{Msg: fmt.Sprintf("--%s %q: not a choice (valid: %s)", g.Name, *v, strings.Join(groupChoices(g, feats), ", "))}
+		}
+		opts.features = append(opts.features, found)
+	}
 	return nil
 }
 
@@ -354,7 +427,6 @@ func printSummary(sys *System, reg *generator.Registry, res *generator.Resolved,
 	if gitNote != "" {
 		fmt.Fprintln(w, gitNote)
 	}
-	fmt.Fprintf(w, "\nNext steps:\n  cd %s\n", target)
 	// Services and variables the service cannot start without.
 	var services, required []string
 	for _, name := range res.Features {
@@ -366,6 +438,11 @@ func printSummary(sys *System, reg *generator.Registry, res *generator.Resolved,
 			}
 		}
 	}
+	if len(services) == 0 && len(required) == 0 {
+		fmt.Fprintf(w, "\nNext steps:\n  cd %s && make run\n", target)
+	} else {
+		fmt.Fprintf(w, "\nNext steps:\n  cd %s\n", target)
+	}
 	if len(services) > 0 {
 		slices.Sort(services)
 		fmt.Fprintf(w, "  docker compose up -d %s   # or use your own %s\n", strings.Join(slices.Compact(services), " "), strings.Join(slices.Compact(services), ", "))
@@ -373,7 +450,10 @@ func printSummary(sys *System, reg *generator.Registry, res *generator.Resolved,
 	if len(required) > 0 {
 		fmt.Fprintf(w, "  cp .env.example .env        # then set %s\n", strings.Join(required, ", "))
 	}
-	fmt.Fprintf(w, "  make run\n  open http://localhost:8080/docs   (API docs; health at /health/ready)\n  make test\n")
+	if len(services) > 0 || len(required) > 0 {
+		fmt.Fprintf(w, "  make run\n")
+	}
+	fmt.Fprintf(w, "  open http://localhost:8080/docs   (API docs; health at /health/ready)\n  make test\n")
 }
 
 // errInterrupted is returned when the user leaves the form.
