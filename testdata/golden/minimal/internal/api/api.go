@@ -3,6 +3,8 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -19,4 +21,18 @@ func New(mux *http.ServeMux, title, version string) huma.API {
 	// No "$schema" links in bodies: responses stay plain JSON.
 	cfg.CreateHooks = nil
 	return humago.New(mux, cfg)
+}
+
+// A body cut off by the body limit (httpx.MaxBody, MAX_BODY_BYTES) is a
+// 413, not the 500 huma answers for a body it cannot read.
+func init() {
+	newError := huma.NewErrorWithContext
+	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+		for _, err := range errs {
+			if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				return newError(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", tooLarge.Limit))
+			}
+		}
+		return newError(ctx, status, msg, errs...)
+	}
 }

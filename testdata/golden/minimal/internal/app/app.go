@@ -60,7 +60,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	// Stores and services.
 	itemStore := items.NewSQLStore(sqlDB)
 
-	// Readiness checks: one per dependency.
+	// Readiness checks: one per dependency. Optional ones only degrade.
 	checks := []health.Check{
 		{Name: "database", Ping: sqlDB.PingContext},
 	}
@@ -70,10 +70,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	mux.HandleFunc("GET /health/live", health.Live)
 	mux.Handle("GET /health/ready", health.Ready(checks...))
 	apiV1 := api.New(mux, Name, Version)
-	v1.Register(apiV1, v1.Deps{Items: itemStore})
+	deps := v1.Deps{Items: itemStore}
+	v1.Register(apiV1, deps)
 
-	// Middleware, outermost last: see httpx.Chain for the order.
-	a.handler = httpx.Chain(httpx.Routes(mux), log)
+	// Middleware: see httpx.Chain for what runs in which order.
+	chain := httpx.ChainOptions{
+		Log:          log,
+		HSTS:         cfg.HSTS,
+		CORSOrigins:  cfg.CORSAllowedOrigins,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+	}
+	a.handler = httpx.Chain(httpx.Routes(mux), chain)
 	return a, nil
 }
 

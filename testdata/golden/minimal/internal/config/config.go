@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -42,6 +44,17 @@ type Config struct {
 	WriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s"`
 	// IdleTimeout bounds how long a keep-alive connection may stay idle.
 	IdleTimeout time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"60s"`
+
+	// CORSAllowedOrigins are the browser origins allowed to call the API,
+	// matched exactly; none means CORS is off (same-origin only).
+	CORSAllowedOrigins Origins `env:"CORS_ALLOWED_ORIGINS"`
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed;
+	// none means the connecting address is always the client.
+	TrustedProxies CIDRs `env:"TRUSTED_PROXIES"`
+	// MaxBodyBytes is the largest request body accepted (413 beyond).
+	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	// HSTS sends Strict-Transport-Security: only when served over HTTPS.
+	HSTS bool `env:"HSTS_ENABLED" envDefault:"false"`
 }
 
 // Addr is the address the HTTP server listens on.
@@ -83,6 +96,9 @@ func (c Config) validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", key, d))
 		}
+	}
+	if c.MaxBodyBytes < 1 {
+		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: %d must be positive", c.MaxBodyBytes))
 	}
 	switch c.LogLevel {
 	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
@@ -132,6 +148,8 @@ func parseMessage(e env.ParseError, value string) string {
 		return fmt.Sprintf("%q is not a duration (e.g. 15s, 1m30s)", value)
 	case reflect.TypeFor[bool]():
 		return fmt.Sprintf("%q is not a boolean (true or false)", value)
+	case reflect.TypeFor[int64]():
+		return fmt.Sprintf("%q is not a whole number", value)
 	case reflect.TypeFor[slog.Level]():
 		return fmt.Sprintf("%q is not one of debug, info, warn, error", value)
 	}
@@ -193,5 +211,50 @@ func (p *Port) UnmarshalText(b []byte) error {
 		return fmt.Errorf("%q is not a valid port (1-65535)", b)
 	}
 	*p = Port(n)
+	return nil
+}
+
+// Origins are exact browser origins, written comma-separated:
+// "https://app.example.com,http://localhost:3000".
+type Origins []string
+
+// UnmarshalText accepts scheme://host[:port] origins, without paths or
+// wildcards (a wildcard would let any site read the API with a user's
+// browser).
+func (o *Origins) UnmarshalText(b []byte) error {
+	var list Origins
+	for part := range strings.SplitSeq(string(b), ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(part, "*") || part != strings.ToLower(part) {
+			return fmt.Errorf("%q is not an origin such as https://app.example.com (lower-case scheme and host, optional port, no path or wildcard)", part)
+		}
+		list = append(list, part)
+	}
+	*o = list
+	return nil
+}
+
+// CIDRs are networks written comma-separated, as CIDR prefixes or single
+// addresses: "10.0.0.0/8,192.168.1.10".
+type CIDRs []netip.Prefix
+
+// UnmarshalText accepts CIDR prefixes and addresses.
+func (c *CIDRs) UnmarshalText(b []byte) error {
+	var list CIDRs
+	for part := range strings.SplitSeq(string(b), ",") {
+		part = strings.TrimSpace(part)
+		if p, err := netip.ParsePrefix(part); err == nil {
+			list = append(list, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return fmt.Errorf("%q is neither a network (10.0.0.0/8) nor an address (10.0.0.1)", part)
+		}
+		list = append(list, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	*c = list
 	return nil
 }

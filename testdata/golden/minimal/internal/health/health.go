@@ -18,6 +18,11 @@ import (
 type Check struct {
 	Name string                          // shown in responses and logs, e.g. "database"
 	Ping func(ctx context.Context) error // nil error means healthy
+	// Optional marks a dependency the service can work without, in a
+	// degraded mode (e.g. Redis: rate limits fall back to memory). Its
+	// failure makes the answer 200 with status "degraded", not 503, so an
+	// outage of it does not take every instance out of the load balancer.
+	Optional bool
 }
 
 // timeout bounds every readiness check, so a hung dependency cannot hang
@@ -29,8 +34,9 @@ func Live(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]string{"status": "ok"})
 }
 
-// Ready returns a handler that runs every check and answers 200, or 503 with
-// problem details naming the failed checks. Failure causes are logged, not
+// Ready returns a handler that runs every check and answers 200 (status
+// "ok", or "degraded" when only optional checks fail), or 503 with
+// problem details naming the failed required checks. Failure causes are logged, not
 // shown, since they may contain addresses or credentials.
 func Ready(checks ...Check) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -38,9 +44,14 @@ func Ready(checks ...Check) http.HandlerFunc {
 		defer cancel()
 		status := map[string]string{}
 		var failed []string
+		overall := "ok"
 		for _, c := range checks {
 			if err := c.Ping(ctx); err != nil {
-				httpx.Logger(ctx).WarnContext(ctx, "readiness check failed", "check", c.Name, "error", err.Error())
+				httpx.Logger(ctx).WarnContext(ctx, "readiness check failed", "check", c.Name, "optional", c.Optional, "error", err.Error())
+				if c.Optional {
+					status[c.Name], overall = "degraded", "degraded"
+					continue
+				}
 				status[c.Name] = "unavailable"
 				failed = append(failed, c.Name)
 				continue
@@ -59,7 +70,7 @@ func Ready(checks ...Check) http.HandlerFunc {
 			})
 			return
 		}
-		writeJSON(w, map[string]any{"status": "ok", "checks": status})
+		writeJSON(w, map[string]any{"status": overall, "checks": status})
 	}
 }
 

@@ -14,15 +14,19 @@ import (
 func TestReady(t *testing.T) {
 	up := health.Check{Name: "database", Ping: func(context.Context) error { return nil }}
 	down := health.Check{Name: "cache", Ping: func(context.Context) error { return errors.New("dial tcp: refused") }}
+	optionalDown := health.Check{Name: "redis", Optional: true, Ping: down.Ping}
 	tests := []struct {
 		name       string
 		checks     []health.Check
 		wantStatus int
 		wantType   string
+		wantState  string // the "status" of a 200 answer
 	}{
-		{"no checks", nil, http.StatusOK, "application/json"},
-		{"all up", []health.Check{up}, http.StatusOK, "application/json"},
-		{"one down", []health.Check{up, down}, http.StatusServiceUnavailable, "application/problem+json"},
+		{"no checks", nil, http.StatusOK, "application/json", "ok"},
+		{"all up", []health.Check{up}, http.StatusOK, "application/json", "ok"},
+		{"one down", []health.Check{up, down}, http.StatusServiceUnavailable, "application/problem+json", ""},
+		{"optional down: degraded, still ready", []health.Check{up, optionalDown}, http.StatusOK, "application/json", "degraded"},
+		{"required and optional down", []health.Check{down, optionalDown}, http.StatusServiceUnavailable, "application/problem+json", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +44,9 @@ func TestReady(t *testing.T) {
 			}
 			if tt.wantStatus != http.StatusOK && body["detail"] != "Unavailable: cache." {
 				t.Errorf("detail = %v, want the failed check named and no cause", body["detail"])
+			}
+			if tt.wantStatus == http.StatusOK && body["status"] != tt.wantState {
+				t.Errorf("status field = %v, want %q", body["status"], tt.wantState)
 			}
 		})
 	}

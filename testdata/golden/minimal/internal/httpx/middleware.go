@@ -7,20 +7,36 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
 // Middleware wraps a handler.
 type Middleware func(http.Handler) http.Handler
 
+// ChainOptions configure the middleware. Config fills them from the
+// environment; the zero value of each field is the strict choice.
+type ChainOptions struct {
+	Log          *slog.Logger
+	HSTS         bool       // send Strict-Transport-Security (HTTPS deployments only)
+	CORSOrigins  []string   // exact origins allowed to call from a browser; none: CORS off
+	MaxBodyBytes int64      // largest request body accepted
+	RateLimit    Middleware // nil when the service has no rate limiting
+}
+
 // Chain wraps h in the service's middleware. The order is the order of the
 // list: the first entry sees the request first and the response last.
-func Chain(h http.Handler, log *slog.Logger) http.Handler {
+func Chain(h http.Handler, o ChainOptions) http.Handler {
 	chain := []Middleware{
-		RequestID,      // first, so every later log line carries the id
-		AccessLog(log), // sees the final status, including recovered panics
-		Recover,        // innermost: turns a handler panic into a 500 problem
-		// Security headers, CORS, body limits and rate limits go here.
+		RequestID,               // first, so every later log line carries the id
+		AccessLog(o.Log),        // sees the final status, including recovered panics
+		Recover,                 // turns a panic below into a 500 problem
+		SecurityHeaders(o.HSTS), // on every response, errors and 500s included
+		CORS(o.CORSOrigins),     // answers preflights before limits apply
+		MaxBody(o.MaxBodyBytes), // 413 before any handler reads a byte too many
+	}
+	if o.RateLimit != nil {
+		chain = append(chain, o.RateLimit) // last: counts only well-formed requests
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		h = chain[i](h)
@@ -28,28 +44,44 @@ func Chain(h http.Handler, log *slog.Logger) http.Handler {
 	return h
 }
 
-type ctxKey int
+type ctxKey struct{}
 
-const (
-	requestIDKey ctxKey = iota
-	loggerKey
-)
+// requestInfo is what the chain keeps about a request in its context: one
+// value, so the chain adds one context layer instead of one per fact.
+type requestInfo struct {
+	id    string       // set by RequestID
+	route string       // the matched ServeMux pattern, set by Routes
+	base  *slog.Logger // set by AccessLog
+	once  sync.Once
+	log   *slog.Logger // base with the request id, made on first use
+}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(ctxKey{}).(*requestInfo)
+	return info
+}
 
 // RequestIDHeader carries the request id in requests and responses.
 const RequestIDHeader = "X-Request-ID"
+
+// requestIDKey is RequestIDHeader in canonical form: indexing the header
+// map with it directly saves canonicalising on every request.
+var requestIDKey = http.CanonicalHeaderKey(RequestIDHeader)
 
 // RequestID gives every request an id: the caller's X-Request-ID when it is
 // short and plain, a random one otherwise. The id is echoed in the response.
 func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		if !validRequestID(id) {
+		var id string
+		if v := r.Header[requestIDKey]; len(v) == 1 && validRequestID(v[0]) {
+			id = v[0]
+		} else {
 			var b [16]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		w.Header()[requestIDKey] = []string{id}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &requestInfo{id: id})))
 	})
 }
 
@@ -67,34 +99,53 @@ func validRequestID(id string) bool {
 
 // RequestIDFrom returns the id RequestID gave the request, or "".
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
-// Logger returns the request-scoped logger AccessLog stored in ctx, or
-// slog.Default outside a request.
-func Logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if info := infoFrom(ctx); info != nil {
+		return info.id
 	}
-	return slog.Default()
+	return ""
 }
 
-// AccessLog logs one line per request and stores a logger carrying the
-// request id in the request's context (see Logger).
+// Logger returns a logger for the request in ctx, carrying its request id,
+// or slog.Default outside a request.
+func Logger(ctx context.Context) *slog.Logger {
+	info := infoFrom(ctx)
+	if info == nil || info.base == nil {
+		return slog.Default()
+	}
+	info.once.Do(func() { info.log = info.base.With("request_id", info.id) })
+	return info.log
+}
+
+// setRoute records the matched route pattern for the access log.
+func setRoute(ctx context.Context, pattern string) {
+	if info := infoFrom(ctx); info != nil {
+		info.route = pattern
+	}
+}
+
+// AccessLog logs one line per request: method, route pattern, path (never
+// the query, which may carry secrets), status, bytes, duration and request
+// id. It also makes Logger work for the request.
 func AccessLog(log *slog.Logger) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			l := log.With("request_id", RequestIDFrom(r.Context()))
+			info := infoFrom(r.Context())
+			if info == nil { // used without RequestID
+				info = &requestInfo{}
+				r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+			}
+			info.base = log
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), loggerKey, l)))
-			l.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			next.ServeHTTP(rec, r)
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("request_id", info.id),
 				slog.String("method", r.Method),
+				slog.String("route", info.route),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status),
 				slog.Int64("bytes", rec.bytes),
-				slog.String("duration", time.Since(start).String()),
+				slog.Duration("duration", time.Since(start)),
 			)
 		})
 	}

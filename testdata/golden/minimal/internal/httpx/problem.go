@@ -95,6 +95,7 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 func Routes(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
+			setRoute(r.Context(), pattern)
 			mux.ServeHTTP(w, r)
 			return
 		}

@@ -1,0 +1,106 @@
+package v1
+
+import (
+	"context"
+	"time"
+
+	"example.com/myapp/internal/httpx"
+	"example.com/myapp/internal/items"
+)
+
+// Item is the JSON form of an item.
+type Item struct {
+	ID          int64     `json:"id" example:"1" doc:"Item id"`
+	Name        string    `json:"name" example:"Notebook" doc:"Item name"`
+	Description string    `json:"description" example:"A5, dotted" doc:"Free-form description"`
+	CreatedAt   time.Time `json:"created_at" doc:"Creation time (UTC)"`
+	UpdatedAt   time.Time `json:"updated_at" doc:"Time of the last change (UTC)"`
+}
+
+func toItem(it items.Item) Item {
+	return Item(it)
+}
+
+type itemHandlers struct {
+	store items.Store
+}
+
+type listInput struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size"`
+	Cursor string `query:"cursor" maxLength:"64" doc:"Opaque cursor from next_cursor of the previous page"`
+}
+
+type listOutput struct {
+	Body struct {
+		Items      []Item `json:"items" doc:"Items in creation order"`
+		NextCursor string `json:"next_cursor,omitempty" doc:"Cursor of the next page; absent on the last page"`
+	}
+}
+
+func (h itemHandlers) list(ctx context.Context, in *listInput) (*listOutput, error) {
+	page, err := h.store.List(ctx, in.Cursor, in.Limit)
+	if err != nil {
+		return nil, httpx.HumaError(ctx, err)
+	}
+	out := &listOutput{}
+	out.Body.Items = make([]Item, len(page.Items))
+	for i, it := range page.Items {
+		out.Body.Items[i] = toItem(it)
+	}
+	out.Body.NextCursor = page.Next
+	return out, nil
+}
+
+type idInput struct {
+	ID int64 `path:"id" minimum:"1" doc:"Item id"`
+}
+
+type itemOutput struct {
+	Body Item
+}
+
+type createInput struct {
+	Body struct {
+		Name        string `json:"name" minLength:"1" maxLength:"200" doc:"Item name"`
+		Description string `json:"description,omitempty" maxLength:"2000" doc:"Free-form description"`
+	}
+}
+
+func (h itemHandlers) create(ctx context.Context, in *createInput) (*itemOutput, error) {
+	it, err := h.store.Create(ctx, items.New{Name: in.Body.Name, Description: in.Body.Description})
+	if err != nil {
+		return nil, httpx.HumaError(ctx, err)
+	}
+	return &itemOutput{Body: toItem(it)}, nil
+}
+
+func (h itemHandlers) get(ctx context.Context, in *idInput) (*itemOutput, error) {
+	it, err := h.store.Get(ctx, in.ID)
+	if err != nil {
+		return nil, httpx.HumaError(ctx, err)
+	}
+	return &itemOutput{Body: toItem(it)}, nil
+}
+
+type updateInput struct {
+	ID   int64 `path:"id" minimum:"1" doc:"Item id"`
+	Body struct {
+		Name        *string `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name"`
+		Description *string `json:"description,omitempty" maxLength:"2000" doc:"New description"`
+	}
+}
+
+func (h itemHandlers) update(ctx context.Context, in *updateInput) (*itemOutput, error) {
+	it, err := h.store.Update(ctx, in.ID, items.Patch{Name: in.Body.Name, Description: in.Body.Description})
+	if err != nil {
+		return nil, httpx.HumaError(ctx, err)
+	}
+	return &itemOutput{Body: toItem(it)}, nil
+}
+
+func (h itemHandlers) delete(ctx context.Context, in *idInput) (*struct{}, error) {
+	if err := h.store.Delete(ctx, in.ID); err != nil {
+		return nil, httpx.HumaError(ctx, err)
+	}
+	return nil, nil
+}

@@ -1,0 +1,290 @@
+// Package config reads the service's settings from environment variables.
+//
+// Every variable is declared once, as a field of Config with its default,
+// and validated at start so a bad value stops the service with a message
+// that names the variable. .env.example lists the same variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"example.com/myapp/internal/ratelimit"
+)
+
+// Config is the service configuration.
+type Config struct {
+	// Env is the deployment environment: development, production or test.
+	Env Environment `env:"APP_ENV" envDefault:"development"`
+	// Port is the TCP port the HTTP server listens on.
+	Port Port `env:"PORT" envDefault:"8080"`
+	// LogLevel is the minimum level of log records written.
+	LogLevel slog.Level `env:"LOG_LEVEL" envDefault:"info"`
+	// DatabaseURL is the SQLite database file, e.g. "file:data/app.db".
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"file:data/app.db"`
+	// MigrateOnStart applies pending migrations when serve starts.
+	MigrateOnStart bool `env:"MIGRATE_ON_START" envDefault:"true"`
+
+	// ShutdownTimeout bounds how long in-flight requests may take to finish
+	// once the service is asked to stop.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// ReadHeaderTimeout bounds reading request headers (slowloris defence).
+	ReadHeaderTimeout time.Duration `env:"HTTP_READ_HEADER_TIMEOUT" envDefault:"5s"`
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"15s"`
+	// WriteTimeout bounds writing a response.
+	WriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s"`
+	// IdleTimeout bounds how long a keep-alive connection may stay idle.
+	IdleTimeout time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"60s"`
+
+	// CORSAllowedOrigins are the browser origins allowed to call the API,
+	// matched exactly; none means CORS is off (same-origin only).
+	CORSAllowedOrigins Origins `env:"CORS_ALLOWED_ORIGINS"`
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed;
+	// none means the connecting address is always the client.
+	TrustedProxies CIDRs `env:"TRUSTED_PROXIES"`
+	// MaxBodyBytes is the largest request body accepted (413 beyond).
+	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	// HSTS sends Strict-Transport-Security: only when served over HTTPS.
+	HSTS bool `env:"HSTS_ENABLED" envDefault:"false"`
+
+	// RateLimitDefault is every route's per-client limit, e.g. "60/minute".
+	RateLimitDefault ratelimit.Spec `env:"RATE_LIMIT_DEFAULT" envDefault:"60/minute"`
+	// RateLimitRoutes are per-route limits: "POST /api/v1/items=10/minute,...".
+	RateLimitRoutes ratelimit.Routes `env:"RATE_LIMIT_ROUTES"`
+
+	// Built-in authentication (auth-builtin); see internal/auth.
+	// JWTSecret signs access tokens: 32+ random bytes, base64. Required in
+	// production; in development an ephemeral key is made when it is unset.
+	JWTSecret string `env:"JWT_SECRET"`
+	// JWTIssuer and JWTAudience are the exact iss and aud of access tokens.
+	JWTIssuer   string `env:"JWT_ISSUER" envDefault:"myapp"`
+	JWTAudience string `env:"JWT_AUDIENCE" envDefault:"myapp-api"`
+	// AuthAccessTTL is the lifetime of an access token.
+	AuthAccessTTL time.Duration `env:"AUTH_ACCESS_TTL" envDefault:"15m"`
+	// AuthRefreshTTL is the lifetime of a refresh token; each use gives a new one.
+	AuthRefreshTTL time.Duration `env:"AUTH_REFRESH_TTL" envDefault:"720h"`
+	// AuthSessionMaxAge caps a sign-in however often it is refreshed.
+	AuthSessionMaxAge time.Duration `env:"AUTH_SESSION_MAX_AGE" envDefault:"2160h"`
+	// AuthMaxConcurrentHashes caps simultaneous password hashes (19 MiB
+	// each); 0 means the number of CPUs.
+	AuthMaxConcurrentHashes int `env:"AUTH_MAX_CONCURRENT_HASHES" envDefault:"0"`
+	// OAuth sign-in: each provider is on when its id and secret are set.
+	OAuthRedirectBaseURL    string `env:"OAUTH_REDIRECT_BASE_URL"`
+	OAuthGitHubClientID     string `env:"OAUTH_GITHUB_CLIENT_ID"`
+	OAuthGitHubClientSecret string `env:"OAUTH_GITHUB_CLIENT_SECRET"`
+	OAuthGoogleClientID     string `env:"OAUTH_GOOGLE_CLIENT_ID"`
+	OAuthGoogleClientSecret string `env:"OAUTH_GOOGLE_CLIENT_SECRET"`
+}
+
+// Addr is the address the HTTP server listens on.
+func (c Config) Addr() string { return ":" + strconv.Itoa(int(c.Port)) }
+
+// Load reads the configuration from getenv (os.Getenv in production, a map
+// in tests) and validates it. An empty variable counts as unset.
+func Load(getenv func(string) string) (Config, error) {
+	var cfg Config
+	params, err := env.GetFieldParams(&cfg)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	vars := make(map[string]string, len(params))
+	for _, p := range params {
+		if v := getenv(p.Key); v != "" {
+			vars[p.Key] = v
+		}
+	}
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
+		return Config{}, describe(err, vars)
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+// validate checks what the types alone cannot.
+func (c Config) validate() error {
+	var errs []error
+	for key, d := range map[string]time.Duration{
+		"SHUTDOWN_TIMEOUT":         c.ShutdownTimeout,
+		"HTTP_READ_HEADER_TIMEOUT": c.ReadHeaderTimeout,
+		"HTTP_READ_TIMEOUT":        c.ReadTimeout,
+		"HTTP_WRITE_TIMEOUT":       c.WriteTimeout,
+		"HTTP_IDLE_TIMEOUT":        c.IdleTimeout,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %s must be positive", key, d))
+		}
+	}
+	if c.MaxBodyBytes < 1 {
+		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: %d must be positive", c.MaxBodyBytes))
+	}
+	switch c.LogLevel {
+	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", strings.ToLower(c.LogLevel.String())))
+	}
+	isPostgres := strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+	if isPostgres {
+		errs = append(errs, errors.New(`DATABASE_URL: this service uses SQLite; want a file URL such as "file:data/app.db"`))
+	}
+	return sortedJoin(errs)
+}
+
+// describe turns the errors of env.Parse into messages that name the
+// variable and its value.
+func describe(err error, vars map[string]string) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("config: %w", err)
+	}
+	keys := fieldKeys()
+	var errs []error
+	for _, e := range agg.Errors {
+		var (
+			parse  env.ParseError
+			notSet env.VarIsNotSetError
+			empty  env.EmptyVarError
+		)
+		switch {
+		case errors.As(e, &parse):
+			key := keys[parse.Name]
+			errs = append(errs, fmt.Errorf("%s: %s", key, parseMessage(parse, vars[key])))
+		case errors.As(e, &notSet):
+			errs = append(errs, fmt.Errorf("%s: required but not set", notSet.Key))
+		case errors.As(e, &empty):
+			errs = append(errs, fmt.Errorf("%s: required but empty", empty.Key))
+		default:
+			errs = append(errs, e)
+		}
+	}
+	return fmt.Errorf("config: %w", sortedJoin(errs))
+}
+
+func parseMessage(e env.ParseError, value string) string {
+	switch e.Type {
+	case reflect.TypeFor[time.Duration]():
+		return fmt.Sprintf("%q is not a duration (e.g. 15s, 1m30s)", value)
+	case reflect.TypeFor[bool]():
+		return fmt.Sprintf("%q is not a boolean (true or false)", value)
+	case reflect.TypeFor[int64]():
+		return fmt.Sprintf("%q is not a whole number", value)
+	case reflect.TypeFor[slog.Level]():
+		return fmt.Sprintf("%q is not one of debug, info, warn, error", value)
+	}
+	return e.Err.Error()
+}
+
+// fieldKeys maps Config's field names to their variable names.
+func fieldKeys() map[string]string {
+	t := reflect.TypeFor[Config]()
+	keys := make(map[string]string, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		keys[f.Name] = key
+	}
+	return keys
+}
+
+// sortedJoin joins errors in a stable order, one per line.
+func sortedJoin(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	slices.Sort(msgs)
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// Environment is a deployment environment.
+type Environment string
+
+// The deployment environments.
+const (
+	Development Environment = "development"
+	Production  Environment = "production"
+	Test        Environment = "test"
+)
+
+// UnmarshalText accepts development, production or test.
+func (e *Environment) UnmarshalText(b []byte) error {
+	switch v := Environment(b); v {
+	case Development, Production, Test:
+		*e = v
+		return nil
+	}
+	return fmt.Errorf("%q is not one of development, production, test", b)
+}
+
+// Port is a TCP port number.
+type Port int
+
+// UnmarshalText accepts a number from 1 to 65535.
+func (p *Port) UnmarshalText(b []byte) error {
+	n, err := strconv.Atoi(string(b))
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q is not a valid port (1-65535)", b)
+	}
+	*p = Port(n)
+	return nil
+}
+
+// Origins are exact browser origins, written comma-separated:
+// "https://app.example.com,http://localhost:3000".
+type Origins []string
+
+// UnmarshalText accepts scheme://host[:port] origins, without paths or
+// wildcards (a wildcard would let any site read the API with a user's
+// browser).
+func (o *Origins) UnmarshalText(b []byte) error {
+	var list Origins
+	for part := range strings.SplitSeq(string(b), ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(part, "*") || part != strings.ToLower(part) {
+			return fmt.Errorf("%q is not an origin such as https://app.example.com (lower-case scheme and host, optional port, no path or wildcard)", part)
+		}
+		list = append(list, part)
+	}
+	*o = list
+	return nil
+}
+
+// CIDRs are networks written comma-separated, as CIDR prefixes or single
+// addresses: "10.0.0.0/8,192.168.1.10".
+type CIDRs []netip.Prefix
+
+// UnmarshalText accepts CIDR prefixes and addresses.
+func (c *CIDRs) UnmarshalText(b []byte) error {
+	var list CIDRs
+	for part := range strings.SplitSeq(string(b), ",") {
+		part = strings.TrimSpace(part)
+		if p, err := netip.ParsePrefix(part); err == nil {
+			list = append(list, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return fmt.Errorf("%q is neither a network (10.0.0.0/8) nor an address (10.0.0.1)", part)
+		}
+		list = append(list, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	*c = list
+	return nil
+}
