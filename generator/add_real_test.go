@@ -71,6 +71,27 @@ func TestNewPlusAddEqualsNew(t *testing.T) {
 				}
 				direct := newRealProject(t, reg, filepath.Join(t.TempDir(), "b"), want)
 				assertSameFiles(t, readAll(t, p.Dir), readAll(t, direct.Dir))
+
+				// remove X on the unedited project gives back the preset's
+				// files byte for byte (when X brought no requirement along).
+				resolved, _, _ := reg.ResolveFeatures(want)
+				if len(resolved) != len(base)+1 || reg.Group(reg.Features[x].Group).Required {
+					return
+				}
+				p2, _ := FindProject(p.Dir)
+				back, err := reg.Without(p2.Manifest.Features, []string{x})
+				if err != nil {
+					t.Fatal(err)
+				}
+				u, err = reg.PlanUpdate(p2, back)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := u.Apply(); err != nil {
+					t.Fatal(err)
+				}
+				orig := newRealProject(t, reg, filepath.Join(t.TempDir(), "c"), base)
+				assertSameFiles(t, readAll(t, p.Dir), readAll(t, orig.Dir))
 			})
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/rogpeppe/go-internal/diff"
 )
 
 func TestInitRepoAndPristine(t *testing.T) {
@@ -65,9 +66,14 @@ func assertSameFiles(t *testing.T, got, want Files) {
 	if len(got) != len(want) {
 		t.Errorf("got %d files, want %d: %v", len(got), len(want), got.Paths())
 	}
-	for p, w := range want {
-		if !bytes.Equal(got[p], w) {
-			t.Errorf("%s = %q, want %q", p, got[p], w)
+	for _, p := range want.Paths() {
+		if !bytes.Equal(got[p], want[p]) {
+			t.Errorf("%s differs:\n%s", p, diff.Diff("want/"+p, want[p], "got/"+p, got[p]))
+		}
+	}
+	for _, p := range got.Paths() {
+		if _, ok := want[p]; !ok {
+			t.Errorf("unexpected file %s", p)
 		}
 	}
 }
