@@ -107,13 +107,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		HSTS:         cfg.HSTS,
 		CORSOrigins:  cfg.CORSAllowedOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
 	}
 	limiter, err := ratelimit.New(ratelimit.Config{
 		Default:  cfg.RateLimitDefault,
 		Routes:   cfg.RateLimitRoutes,
 		Store:    rateStore,
 		Mux:      mux,
-		ClientIP: httpx.NewClientIP(cfg.TrustedProxies).Of,
+		ClientIP: chain.ClientIP,
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -333,3 +334,32 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// TestChainResolvesClientIP: handlers (login throttling, audit logs) see
+// the client behind a trusted proxy, and a spoofed header from anyone else
+// changes nothing.
+func TestChainResolvesClientIP(t *testing.T) {
+	trusted := NewClientIP([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
+	var got netip.Addr
+	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = ClientIPFrom(r.Context())
+	}), ChainOptions{Log: slog.New(slog.DiscardHandler), MaxBodyBytes: 1 << 20, ClientIP: trusted.Of})
+	for _, tc := range []struct{ peer, xff, want string }{
+		{"10.0.0.1:1234", "9.9.9.9, 5.6.7.8", "5.6.7.8"},
+		{"203.0.113.7:1234", "1.2.3.4", "203.0.113.7"},
+		{"203.0.113.7:1234", "", "203.0.113.7"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = tc.peer
+		if tc.xff != "" {
+			req.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if got.String() != tc.want {
+			t.Errorf("peer %s, XFF %q: ClientIPFrom = %s, want %s", tc.peer, tc.xff, got, tc.want)
+		}
+	}
+	if _, ok := ClientIPFrom(context.Background()); ok {
+		t.Errorf("ClientIPFrom outside a request reported an address")
+	}
+}

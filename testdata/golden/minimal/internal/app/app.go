@@ -79,6 +79,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		HSTS:         cfg.HSTS,
 		CORSOrigins:  cfg.CORSAllowedOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
 	}
 	a.handler = httpx.Chain(httpx.Routes(mux), chain)
 	return a, nil

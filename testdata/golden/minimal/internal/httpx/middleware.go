@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -22,6 +23,9 @@ type ChainOptions struct {
 	CORSOrigins  []string   // exact origins allowed to call from a browser; none: CORS off
 	MaxBodyBytes int64      // largest request body accepted
 	RateLimit    Middleware // nil when the service has no rate limiting
+	// ClientIP resolves the client's address (see NewClientIP); handlers
+	// read it with ClientIPFrom. Nil: the connecting peer.
+	ClientIP func(*http.Request) netip.Addr
 }
 
 // Chain wraps h in the service's middleware. The order is the order of the
@@ -29,6 +33,7 @@ type ChainOptions struct {
 func Chain(h http.Handler, o ChainOptions) http.Handler {
 	chain := []Middleware{
 		RequestID,               // first, so every later log line carries the id
+		clientIP(o.ClientIP),    // resolved once, through trusted proxies only
 		AccessLog(o.Log),        // sees the final status, including recovered panics
 		Recover,                 // turns a panic below into a 500 problem
 		SecurityHeaders(o.HSTS), // on every response, errors and 500s included
@@ -49,11 +54,12 @@ type ctxKey struct{}
 // requestInfo is what the chain keeps about a request in its context: one
 // value, so the chain adds one context layer instead of one per fact.
 type requestInfo struct {
-	id    string       // set by RequestID
-	route string       // the matched ServeMux pattern, set by Routes
-	base  *slog.Logger // set by AccessLog
-	once  sync.Once
-	log   *slog.Logger // base with the request id, made on first use
+	id     string       // set by RequestID
+	client netip.Addr   // set by clientIP
+	route  string       // the matched ServeMux pattern, set by Routes
+	base   *slog.Logger // set by AccessLog
+	once   sync.Once
+	log    *slog.Logger // base with the request id, made on first use
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -95,6 +101,31 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// clientIP records the client's address in the request's info.
+func clientIP(resolve func(*http.Request) netip.Addr) Middleware {
+	if resolve == nil {
+		resolve = NewClientIP(nil).Of
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if info := infoFrom(r.Context()); info != nil {
+				info.client = resolve(r)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// ClientIPFrom returns the client address the chain resolved for the
+// request in ctx (the peer, or the first untrusted X-Forwarded-For hop when
+// the peer is a trusted proxy); ok is false outside the chain.
+func ClientIPFrom(ctx context.Context) (addr netip.Addr, ok bool) {
+	if info := infoFrom(ctx); info != nil && info.client.IsValid() {
+		return info.client, true
+	}
+	return netip.Addr{}, false
 }
 
 // RequestIDFrom returns the id RequestID gave the request, or "".

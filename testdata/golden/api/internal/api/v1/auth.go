@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"example.com/myapp/internal/auth"
+	"example.com/myapp/internal/httpx"
 )
 
 // authBodyLimit caps auth request bodies: a password is at most a few
@@ -89,8 +90,13 @@ func (c *clientAddr) Resolve(ctx huma.Context) []error {
 	return nil
 }
 
-// clientIP is the peer address of the request.
+// clientIP is the client's address as the middleware resolved it: behind
+// a trusted proxy, the first untrusted X-Forwarded-For hop, so that one
+// proxy's address does not throttle every client at once; else the peer.
 func clientIP(ctx huma.Context) string {
+	if addr, ok := httpx.ClientIPFrom(ctx.Context()); ok {
+		return addr.String()
+	}
 	host, _, err := net.SplitHostPort(ctx.RemoteAddr())
 	if err != nil {
 		return ctx.RemoteAddr()
