@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -28,13 +29,7 @@ features it requires (added automatically).`,
 				return err
 			}
 			if asJSON {
-				list := make([]*generator.Feature, 0, len(reg.Features))
-				for _, name := range reg.FeatureNames() {
-					list = append(list, reg.Features[name])
-				}
-				enc := json.NewEncoder(sys.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
+				return printJSON(sys.Out, reg.FeatureNames(), reg.Features)
 			}
 			tw := tabwriter.NewWriter(sys.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tGROUP\tSUMMARY\tREQUIRES")
@@ -72,13 +67,7 @@ func newPresetsCmd(sys *System) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				list := make([]*generator.Preset, 0, len(reg.Presets))
-				for _, name := range reg.PresetNames() {
-					list = append(list, reg.Presets[name])
-				}
-				enc := json.NewEncoder(sys.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
+				return printJSON(sys.Out, reg.PresetNames(), reg.Presets)
 			}
 			for i, name := range reg.PresetNames() {
 				p := reg.Presets[name]
@@ -92,6 +81,17 @@ func newPresetsCmd(sys *System) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// printJSON prints the values of m in the order of names, as a JSON array.
+func printJSON[T any](w io.Writer, names []string, m map[string]*T) error {
+	list := make([]*T, 0, len(names))
+	for _, name := range names {
+		list = append(list, m[name])
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(list)
 }
 
 func newVersionCmd(sys *System) *cobra.Command {
