@@ -8,6 +8,7 @@ import (
 	"go/printer"
 	"go/token"
 	"path"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,11 +22,57 @@ import (
 // importsMu guards imports.LocalPrefix, a package variable of x/tools.
 var importsMu sync.Mutex
 
+// formatGoFiles formats every .go file of files in place, in parallel.
+// It holds importsMu for the whole batch, so imports.LocalPrefix is set
+// once and only read while the workers run.
+func formatGoFiles(files Files, module string, templateOf map[string]string) error {
+	var paths []string
+	for _, p := range files.Paths() {
+		if strings.HasSuffix(p, ".go") {
+			paths = append(paths, p)
+		}
+	}
+	importsMu.Lock()
+	defer importsMu.Unlock()
+	imports.LocalPrefix = module
+	out := make([][]byte, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range max(1, min(runtime.GOMAXPROCS(0), len(paths))) {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = formatGoLocked(paths[i], files[paths[i]])
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, p := range paths {
+		if errs[i] != nil {
+			return fmt.Errorf("template %s: %w", templateOf[p], errs[i])
+		}
+		files[p] = out[i]
+	}
+	return nil
+}
+
 // formatGo prunes unused imports and formats a rendered Go file with
 // goimports' grouping: standard library, third party, then the project's own
 // module. It never adds imports and never looks at the disk or runs the go
 // command, so output depends only on the input.
 func formatGo(name string, src []byte, module string) ([]byte, error) {
+	importsMu.Lock()
+	defer importsMu.Unlock()
+	imports.LocalPrefix = module
+	return formatGoLocked(name, src)
+}
+
+// formatGoLocked is formatGo with importsMu held and LocalPrefix set.
+func formatGoLocked(name string, src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
@@ -38,9 +85,6 @@ func formatGo(name string, src []byte, module string) ([]byte, error) {
 		}
 		src = buf.Bytes()
 	}
-	importsMu.Lock()
-	defer importsMu.Unlock()
-	imports.LocalPrefix = module
 	out, err := imports.Process(name, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8, FormatOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("format %s: %w", name, err)

@@ -185,6 +185,7 @@ func (r *Registry) RenderSources(s *Resolved) (Files, error) {
 	set.Funcs(r.funcs(s))
 	data := r.data(s)
 	files := Files{}
+	templateOf := map[string]string{}
 	var buf bytes.Buffer
 	for _, pf := range plan {
 		buf.Reset()
@@ -194,14 +195,11 @@ func (r *Registry) RenderSources(s *Resolved) (Files, error) {
 		if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 			continue // the template decided this file does not exist for this spec
 		}
-		out := slices.Clone(buf.Bytes())
-		if strings.HasSuffix(pf.Path, ".go") {
-			out, err = formatGo(pf.Path, out, s.Module)
-			if err != nil {
-				return nil, fmt.Errorf("template %s: %w", pf.Template, err)
-			}
-		}
-		files[pf.Path] = out
+		files[pf.Path] = slices.Clone(buf.Bytes())
+		templateOf[pf.Path] = pf.Template
+	}
+	if err := formatGoFiles(files, s.Module, templateOf); err != nil {
+		return nil, err
 	}
 	return files, nil
 }

@@ -157,11 +157,13 @@ func writeFile(root *os.Root, p string, data []byte) error {
 		f.Close()
 		return fmt.Errorf("write %s: %w", p, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	// No fsync per file: the renames make a run atomic against crashes of
+	// the process, which is what the user can observe; like git, omnistack
+	// leaves power-loss durability to the filesystem.
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
-	return f.Close()
+	return nil
 }
 
 // writeFileAtomic writes p through a temporary file in the same directory

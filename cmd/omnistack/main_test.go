@@ -189,7 +189,7 @@ func TestVersionAndCompletion(t *testing.T) {
 }
 
 func TestHelpHasExamples(t *testing.T) {
-	for _, cmd := range [][]string{{}, {"new"}, {"features"}, {"presets"}, {"version"}, {"completion"}} {
+	for _, cmd := range [][]string{{}, {"new"}, {"add"}, {"remove"}, {"status"}, {"upgrade"}, {"features"}, {"presets"}, {"version"}, {"completion"}} {
 		r := run(t, nil, append(cmd, "--help")...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Examples:") {
 			t.Errorf("%v --help has no examples:\n%s", cmd, r.stdout)
