@@ -279,10 +279,15 @@ func apply(dir string, changes map[string][]byte, failAfter int) (err error) {
 			s.tmp = ""
 		}
 	}
-	// Phase 3: drop the backups.
+	// Phase 3: drop the backups, and directories that deletions emptied
+	// (Remove fails on a directory that still holds anything: it stays).
 	for _, s := range steps {
 		if s.existed {
 			_ = root.Remove(s.backup)
+		}
+		if changes[filepath.ToSlash(s.path)] == nil {
+			for d := filepath.Dir(s.path); d != "." && root.Remove(d) == nil; d = filepath.Dir(d) {
+			}
 		}
 	}
 	return nil

@@ -271,3 +271,103 @@ func TestGroupFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestAddStatusRemoveUpgrade drives the update commands as a user would.
+func TestAddStatusRemoveUpgrade(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	if r := run(t, nil, "new", "svc", "--yes", "-o", dir); r.code != 0 {
+		t.Fatalf("new: %s", r.stderr)
+	}
+	// Not in a project.
+	if r := run(t, nil, "status", "-C", t.TempDir()); r.code != exitUsage || !strings.Contains(r.stderr, "no omnistack.yaml") {
+		t.Errorf("status outside a project: exit %d %q", r.code, r.stderr)
+	}
+	readme := filepath.Join(dir, "README.md")
+	appendLine(t, readme, "Owner's line.\n")
+	r := run(t, nil, "status", "-C", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "modified  README.md") || !strings.Contains(r.stdout, "features: sqlite") {
+		t.Errorf("status:\n%s%s", r.stdout, r.stderr)
+	}
+	// A dirty tree is refused, and nothing is written.
+	r = run(t, nil, "add", "ratelimit", "-C", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "uncommitted changes (README.md)") {
+		t.Errorf("dirty add: exit %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal/ratelimit")); !os.IsNotExist(err) {
+		t.Errorf("refused add wrote files")
+	}
+	// Unknown and conflicting features name the choices.
+	if r := run(t, nil, "add", "nope", "-C", dir, "--force"); r.code != exitUsage || !strings.Contains(r.stderr, "valid:") {
+		t.Errorf("add nope: exit %d %q", r.code, r.stderr)
+	}
+	// Dry run writes nothing and shows a diff.
+	r = run(t, nil, "add", "ratelimit", "-C", dir, "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stdout, "new          internal/ratelimit/") || !strings.Contains(r.stdout, "+++ b/") {
+		t.Errorf("dry run:\n%s%s", r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal/ratelimit")); !os.IsNotExist(err) {
+		t.Errorf("dry run wrote files")
+	}
+	r = run(t, nil, "add", "ratelimit", "-C", dir, "--force")
+	if r.code != 0 || !strings.Contains(r.stdout, "merged       README.md") {
+		t.Fatalf("add:\n%s%s", r.stdout, r.stderr)
+	}
+	if data, _ := os.ReadFile(readme); !strings.Contains(string(data), "Owner's line.") || !strings.Contains(string(data), "RATE_LIMIT_DEFAULT") {
+		t.Errorf("README after add lost a side")
+	}
+	// add twice: nothing to do.
+	if r := run(t, nil, "add", "ratelimit", "-C", dir, "--force"); !strings.Contains(r.stdout, "Nothing to do") {
+		t.Errorf("second add:\n%s", r.stdout)
+	}
+	// upgrade with the same omnistack: nothing to do.
+	if r := run(t, nil, "upgrade", "-C", dir, "--force"); r.code != 0 || !strings.Contains(r.stdout, "Nothing to do") {
+		t.Errorf("upgrade:\n%s%s", r.stdout, r.stderr)
+	}
+	// remove: the feature's files go, the owner's line stays.
+	r = run(t, nil, "remove", "ratelimit", "-C", dir, "--force")
+	if r.code != 0 {
+		t.Fatalf("remove:\n%s%s", r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal/ratelimit")); !os.IsNotExist(err) {
+		t.Errorf("remove left the feature's files")
+	}
+	if data, _ := os.ReadFile(readme); !strings.Contains(string(data), "Owner's line.") || strings.Contains(string(data), "RATE_LIMIT_DEFAULT") {
+		t.Errorf("README after remove:\n%s", data)
+	}
+	if r := run(t, nil, "remove", "sqlite", "-C", dir, "--force"); r.code != exitUsage || !strings.Contains(r.stderr, "cannot be removed") {
+		t.Errorf("remove sqlite: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// TestAddConflictExitsOne: a conflict is written with markers, listed on
+// stderr, and the exit code is 1.
+func TestAddConflictExitsOne(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	if r := run(t, nil, "new", "svc", "--yes", "-o", dir); r.code != 0 {
+		t.Fatalf("new: %s", r.stderr)
+	}
+	cfg := filepath.Join(dir, "internal/config/config.go")
+	data, _ := os.ReadFile(cfg)
+	edited := strings.Replace(string(data), `envDefault:"file:data/app.db"`, `envDefault:"file:data/owner.db"`, 1)
+	if edited == string(data) {
+		t.Fatal("config.go has no DATABASE_URL default to edit")
+	}
+	os.WriteFile(cfg, []byte(edited), 0o644)
+	r := run(t, nil, "add", "postgres", "-C", dir, "--force")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "internal/config/config.go") || !strings.Contains(r.stderr, "conflicts") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, _ := os.ReadFile(cfg); !strings.Contains(string(got), "<<<<<<< yours") {
+		t.Errorf("no markers in config.go")
+	}
+}
+
+func appendLine(t *testing.T, path, line string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString(line)
+}
