@@ -32,8 +32,9 @@ func runForm(sys *System, reg *generator.Registry, a *answers, accessible bool) 
 		return err
 	}
 
-	if a.Module == "" && a.Name != "" {
-		a.Module = "example.com/" + a.Name
+	moduleGiven := a.Module != ""
+	if !moduleGiven && a.Name != "" {
+		a.Module = "example.com/" + a.Name // pre-filled; enter accepts it
 	}
 	var first []huh.Field
 	if a.Name == "" {
@@ -41,10 +42,9 @@ func runForm(sys *System, reg *generator.Registry, a *answers, accessible bool) 
 			Description("Directory and binary name: lower-case letters, digits and '-'.").
 			Value(&a.Name).Validate(generator.ValidateName))
 	}
-	moduleGiven := a.Module != ""
 	if !moduleGiven {
 		first = append(first, huh.NewInput().Title("Go module path").
-			Description("Leave empty for example.com/<name>.").
+			Description("Where the code will live, e.g. github.com/acme/myapp; empty: example.com/<name>.").
 			Value(&a.Module).Validate(func(s string) error {
 			if s == "" {
 				return nil
@@ -121,7 +121,7 @@ func runForm(sys *System, reg *generator.Registry, a *answers, accessible bool) 
 			opts = append(opts, huh.NewOption(fmt.Sprintf("%-16s %s", f.Name, f.Summary), f.Name).Selected(sel))
 		}
 		multi[g.Name] = chosen
-		groups = append(groups, huh.NewGroup(huh.NewMultiSelect[string]().Title(g.Title).Description(g.Summary+" (space toggles, enter confirms)").Options(opts...).Value(chosen)))
+		groups = append(groups, huh.NewGroup(huh.NewMultiSelect[string]().Title(g.Title).Description(g.Summary+" (x or space toggles, enter confirms)").Options(opts...).Value(chosen)))
 	}
 	if len(groups) > 0 {
 		if err := run(huh.NewForm(groups...)); err != nil {
