@@ -226,9 +226,12 @@ func apply(dir string, changes map[string][]byte, failAfter int) (err error) {
 	for _, p := range paths {
 		native := filepath.FromSlash(p)
 		s := &step{path: native}
-		if _, err := root.Lstat(native); err == nil {
+		switch _, err := root.Lstat(native); {
+		case err == nil:
 			s.existed = true
 			s.backup = filepath.Join(filepath.Dir(native), ".omnistack-"+filepath.Base(native)+".bak")
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("write %s: %w", p, err) // e.g. a symlink that leaves the project
 		}
 		if changes[p] != nil {
 			if d := filepath.Dir(native); d != "." {

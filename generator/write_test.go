@@ -247,3 +247,31 @@ func TestWriteCleansStaleTempsOfDeadRuns(t *testing.T) {
 		t.Errorf("temp of a live run removed: %v", err)
 	}
 }
+
+// TestApplyRefusesSymlinkEscape: add/remove/upgrade write through an
+// os.Root, so a symlink inside the project cannot redirect a write (or a
+// delete) outside it (SECURITY.md §11).
+func TestApplyRefusesSymlinkEscape(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	victim := filepath.Join(outside, "keep.go")
+	if err := os.WriteFile(victim, []byte("outside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "internal")); err != nil {
+		t.Fatal(err)
+	}
+	for _, changes := range []map[string][]byte{
+		{"internal/new.go": []byte("package x\n")},
+		{"internal/keep.go": []byte("overwritten\n")},
+		{"internal/keep.go": nil},
+	} {
+		if err := Apply(dir, changes); err == nil {
+			t.Errorf("Apply(%v) through a symlink succeeded", changes)
+		}
+	}
+	entries, _ := os.ReadDir(outside)
+	if got, _ := os.ReadFile(victim); len(entries) != 1 || string(got) != "outside\n" {
+		t.Errorf("outside directory changed: %v, keep.go = %q", entries, got)
+	}
+}
