@@ -213,12 +213,21 @@ type oauthCallbackInput struct {
 	Cookie   string `cookie:"oauth_state" maxLength:"4096" doc:"Set by the start endpoint"`
 }
 
-func (h authHandlers) oauthCallback(ctx context.Context, in *oauthCallbackInput) (*tokenOutput, error) {
+type oauthTokenOutput struct {
+	CacheControl string      `header:"Cache-Control"`
+	Pragma       string      `header:"Pragma"`
+	SetCookie    http.Cookie `header:"Set-Cookie"`
+	Body         TokenResponse
+}
+
+func (h authHandlers) oauthCallback(ctx context.Context, in *oauthCallbackInput) (*oauthTokenOutput, error) {
 	p, err := h.svc.OAuthCallback(ctx, in.Provider, in.Code, in.State, in.Cookie)
 	if err != nil {
 		return nil, authError(ctx, err)
 	}
-	return tokens(p), nil
+	t := tokens(p)
+	// The state is spent: drop its cookie.
+	return &oauthTokenOutput{CacheControl: t.CacheControl, Pragma: t.Pragma, SetCookie: *h.svc.OAuthClearCookie(), Body: t.Body}, nil
 }
 
 // authError maps auth errors: throttling is 429 with Retry-After, and
