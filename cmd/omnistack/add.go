@@ -82,7 +82,20 @@ func newRemoveCmd(sys *System) *cobra.Command {
 						return nil, &generator.UsageError{Msg: fmt.Sprintf("feature %q cannot be removed: the %s group needs one feature; add another one of %s instead", name, g.Name, strings.Join(groupNames(reg, g.Name), ", "))}
 					}
 				}
-				return reg.Without(m.Features, args)
+				rest, err := reg.Without(m.Features, args)
+				if err != nil {
+					return nil, err
+				}
+				// Requirements of the removed features stay (they may hold
+				// data, or the owner may use them); say how to drop them.
+				for _, name := range args {
+					for _, req := range reg.Features[name].Requires {
+						if slices.Contains(rest, req) && !requiredByAny(reg, rest, req) {
+							fmt.Fprintf(sys.Out, "note: %s stays (it was required by %s); run omnistack remove %s to drop it too\n", req, name, req)
+						}
+					}
+				}
+				return rest, nil
 			})
 		},
 	}
@@ -107,6 +120,16 @@ func newUpgradeCmd(sys *System) *cobra.Command {
 	}
 	addUpdateFlags(cmd, o)
 	return cmd
+}
+
+// requiredByAny reports whether a feature of list (other than f) requires f.
+func requiredByAny(reg *generator.Registry, list []string, f string) bool {
+	for _, name := range list {
+		if name != f && slices.Contains(reg.Features[name].Requires, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func groupNames(reg *generator.Registry, group string) []string {

@@ -371,3 +371,33 @@ func appendLine(t *testing.T, path, line string) {
 	defer f.Close()
 	f.WriteString(line)
 }
+
+func TestRemoveTellsAboutRequirements(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	if r := run(t, nil, "new", "svc", "--yes", "--auth", "builtin", "-o", dir); r.code != 0 {
+		t.Fatalf("new: %s", r.stderr)
+	}
+	r := run(t, nil, "remove", "auth-builtin", "-C", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "note: users stays (it was required by auth-builtin); run omnistack remove users") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestNoColor(t *testing.T) {
+	for _, noColor := range []string{"", "1"} {
+		dir := filepath.Join(t.TempDir(), "svc")
+		sys := &System{Terminal: true, Getenv: func(k string) string {
+			if k == "NO_COLOR" {
+				return noColor
+			}
+			return ""
+		}}
+		r := run(t, sys, "new", "svc", "--yes", "--no-git", "-o", dir)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if has := strings.Contains(r.stdout, "\x1b["); has != (noColor == "") {
+			t.Errorf("NO_COLOR=%q: escape codes in output = %v", noColor, has)
+		}
+	}
+}
