@@ -44,6 +44,10 @@ func TestMemorySlidingWindow(t *testing.T) {
 	if d.Allowed || d.Remaining != 0 || d.Reset <= 0 {
 		t.Fatalf("request 61: %+v, want denied with a reset", d)
 	}
+	// Another client has its own window.
+	if other, _ := m.Allow(context.Background(), Key{"default", clientB}, minute); !other.Allowed || other.Remaining != 59 {
+		t.Fatalf("another client: %+v, want allowed with 59 remaining", other)
+	}
 	// Wait as long as told: the next request fits, one more does not.
 	clock.add(d.Reset)
 	if d, _ := m.Allow(context.Background(), key, minute); !d.Allowed {
