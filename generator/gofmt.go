@@ -60,18 +60,11 @@ func formatGoFiles(files Files, module string, templateOf map[string]string) err
 	return nil
 }
 
-// formatGo prunes unused imports and formats a rendered Go file with
+// formatGoLocked prunes unused imports and formats a rendered Go file with
 // goimports' grouping: standard library, third party, then the project's own
 // module. It never adds imports and never looks at the disk or runs the go
 // command, so output depends only on the input.
-func formatGo(name string, src []byte, module string) ([]byte, error) {
-	importsMu.Lock()
-	defer importsMu.Unlock()
-	imports.LocalPrefix = module
-	return formatGoLocked(name, src)
-}
-
-// formatGoLocked is formatGo with importsMu held and LocalPrefix set.
+// The caller holds importsMu with imports.LocalPrefix set.
 func formatGoLocked(name string, src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, name, src, parser.ParseComments|parser.SkipObjectResolution)

@@ -99,7 +99,7 @@ func (r *Record) parseGraph(data []byte) error {
 	for n, line := range lines(data) {
 		f := strings.Fields(line)
 		if len(f) < 2 {
-			return fmt.Errorf("line %d: want module@version go-version requirements...", n+1)
+			return fmt.Errorf("line %d: want \"module@version go-version requirement...\"", n+1)
 		}
 		from, err := parseModVersion(f[0])
 		if err != nil {

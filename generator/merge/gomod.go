@@ -106,7 +106,7 @@ func mergeRequires(bf, of, tf *modfile.File) []*modfile.Require {
 		br, inB := b[path]
 		switch {
 		case inT:
-			keep(path, req{semver.Max(or.version, tr.version), tr.indirect})
+			keep(path, req{maxVersion(or.version, tr.version), tr.indirect})
 		case inB && or == br:
 			// theirs dropped it and the user did not touch it
 		default:
@@ -301,4 +301,13 @@ func parseGo(v string) ([4]int, bool) {
 
 func moduleVersion(path, version string) module.Version {
 	return module.Version{Path: path, Version: version}
+}
+
+// maxVersion returns the higher of two versions, as written (semver.Max
+// would canonicalise them).
+func maxVersion(a, b string) string {
+	if semver.Compare(a, b) < 0 {
+		return b
+	}
+	return a
 }
