@@ -62,13 +62,7 @@ func TestNewPlusAddEqualsNew(t *testing.T) {
 			n++
 			t.Run(preset+"+"+x, func(t *testing.T) {
 				p := newRealProject(t, reg, filepath.Join(t.TempDir(), "a"), base)
-				u, err := reg.PlanUpdate(p, want)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := u.Apply(); err != nil {
-					t.Fatal(err)
-				}
+				planApply(t, reg, p, want)
 				direct := newRealProject(t, reg, filepath.Join(t.TempDir(), "b"), want)
 				assertSameFiles(t, readAll(t, p.Dir), readAll(t, direct.Dir))
 
@@ -83,13 +77,7 @@ func TestNewPlusAddEqualsNew(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				u, err = reg.PlanUpdate(p2, back)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := u.Apply(); err != nil {
-					t.Fatal(err)
-				}
+				planApply(t, reg, p2, back)
 				orig := newRealProject(t, reg, filepath.Join(t.TempDir(), "c"), base)
 				assertSameFiles(t, readAll(t, p.Dir), readAll(t, orig.Dir))
 			})
@@ -166,13 +154,7 @@ func TestAddNeverLosesAnEdit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u, err := reg.PlanUpdate(p, want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := u.Apply(); err != nil {
-				t.Fatal(err)
-			}
+			u := planApply(t, reg, p, want)
 			reported := map[string]bool{}
 			for _, ch := range u.Changes {
 				if ch.Status == merge.StatusConflict || ch.Status == merge.StatusKeptEdited {

@@ -86,13 +86,7 @@ func TestEditedProjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u, err := reg.PlanUpdate(p, want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := u.Apply(); err != nil {
-				t.Fatal(err)
-			}
+			u := planApply(t, reg, p, want)
 			status := map[string]string{}
 			for _, c := range u.Changes {
 				status[c.Path] = string(c.Status)

@@ -66,7 +66,13 @@ func addAndApply(t *testing.T, reg *Registry, p *Project, features ...string) *U
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := reg.PlanUpdate(m, feats)
+	return planApply(t, reg, m, feats)
+}
+
+// planApply plans the update of p to features and applies it.
+func planApply(t testing.TB, reg *Registry, p *Project, features []string) *Update {
+	t.Helper()
+	u, err := reg.PlanUpdate(p, features)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,13 +157,7 @@ func TestAddThenRemoveRestoresBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := reg.PlanUpdate(m, feats)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := u.Apply(); err != nil {
-		t.Fatal(err)
-	}
+	planApply(t, reg, m, feats)
 	assertSameFiles(t, readAll(t, p.Dir), before)
 }
 
