@@ -356,7 +356,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	token, err := s.sessions.issueOneTime(ctx, u.ID, purposeReset, s.cfg.ResetTTL)
+	token, err := s.sessions.issueOneTime(ctx, u.ID, u.Email, purposeReset, s.cfg.ResetTTL)
 	if err != nil {
 		return err
 	}
@@ -364,8 +364,9 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 	return nil
 }
 
-// ResetPassword sets a new password with a reset token, and ends every
-// sign-in of the user.
+// ResetPassword sets a new password with a reset token, spends the user's
+// other reset tokens, and ends every sign-in of the user. The token only
+// works while the account still has the address it was sent to.
 func (s *Service) ResetPassword(ctx context.Context, token, password string) error {
 	if err := fieldErrors(CheckPassword("password", password)); err != nil {
 		return err
@@ -374,14 +375,31 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	if err != nil {
 		return err
 	}
-	userID, err := s.sessions.consumeOneTime(ctx, token, purposeReset)
+	userID, sentTo, err := s.sessions.consumeOneTime(ctx, token, purposeReset)
 	if err != nil {
+		return err
+	}
+	if _, err := s.owner(ctx, userID, sentTo); err != nil {
+		return err
+	}
+	if err := s.sessions.spendOneTime(ctx, userID, purposeReset); err != nil {
 		return err
 	}
 	if err := setPassword(ctx, s.db, userID, hash); err != nil {
 		return err
 	}
 	return s.sessions.revokeUser(ctx, userID)
+}
+
+// owner returns the user a one-time token was issued to, if the account
+// still exists and still has the address the token was sent to: a token
+// proves control of that address, not of one the account switched to.
+func (s *Service) owner(ctx context.Context, userID int64, sentTo string) (users.User, error) {
+	u, err := s.users.Get(ctx, userID)
+	if apperr.CodeOf(err) == apperr.NotFound || (err == nil && (sentTo == "" || u.Email != sentTo)) {
+		return users.User{}, errOneTime
+	}
+	return u, err
 }
 
 // RequestVerification sends u a new email-verification token.
@@ -393,7 +411,7 @@ func (s *Service) RequestVerification(ctx context.Context, u users.User) error {
 }
 
 func (s *Service) sendVerification(ctx context.Context, u users.User) error {
-	token, err := s.sessions.issueOneTime(ctx, u.ID, purposeVerify, s.cfg.VerifyTTL)
+	token, err := s.sessions.issueOneTime(ctx, u.ID, u.Email, purposeVerify, s.cfg.VerifyTTL)
 	if err != nil {
 		return err
 	}
@@ -401,19 +419,27 @@ func (s *Service) sendVerification(ctx context.Context, u users.User) error {
 	return nil
 }
 
-// VerifyEmail marks the email of the token's user as verified.
+// VerifyEmail marks the email of the token's user as verified, if it is
+// still the address the token was sent to.
 func (s *Service) VerifyEmail(ctx context.Context, token string) error {
-	userID, err := s.sessions.consumeOneTime(ctx, token, purposeVerify)
+	userID, sentTo, err := s.sessions.consumeOneTime(ctx, token, purposeVerify)
 	if err != nil {
 		return err
 	}
-	u, err := s.users.Get(ctx, userID)
-	if err != nil {
-		return err
+	// The token is spent: a concurrent edit of the user (a stale version)
+	// is retried rather than wasting it.
+	for range 3 {
+		u, err := s.owner(ctx, userID, sentTo)
+		if err != nil || u.EmailVerifiedAt != nil {
+			return err
+		}
+		verified := true
+		_, err = s.users.Update(ctx, u.ID, u.Version, users.Patch{EmailVerified: &verified})
+		if !errors.Is(err, users.ErrStale) {
+			return err
+		}
 	}
-	verified := true
-	_, err = s.users.Update(ctx, u.ID, u.Version, users.Patch{EmailVerified: &verified})
-	return err
+	return apperr.Errorf(apperr.Unavailable, "the account is being changed; retry in a moment")
 }
 
 func (s *Service) send(ctx context.Context, m Message) {

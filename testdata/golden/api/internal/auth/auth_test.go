@@ -338,6 +338,135 @@ func TestPasswordReset(t *testing.T) {
 	}
 }
 
+// TestResetSpendsEveryResetToken: a successful reset spends every other
+// outstanding reset token of the user, so an older link (still in a
+// mailbox, or leaked) cannot take the account back over.
+func TestResetSpendsEveryResetToken(t *testing.T) {
+	ctx := context.Background()
+	s, box := newTestService(t, testConfig())
+	register(t, s, "g@example.com")
+	if err := s.ForgotPassword(ctx, "g@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	older := box.last(t, KindPasswordReset)
+	if err := s.ForgotPassword(ctx, "g@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	newer := box.last(t, KindPasswordReset)
+	if err := s.ResetPassword(ctx, newer.Token, "a brand new passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetPassword(ctx, older.Token, "the attacker's passphrase"); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("older reset token after a reset: %v; want invalid", err)
+	}
+	if _, err := s.Login(ctx, "g@example.com", "a brand new passphrase", "ip"); err != nil {
+		t.Fatalf("login with the reset password: %v", err)
+	}
+}
+
+// TestVerifyTokenBoundToEmail: a verification token proves ownership of
+// the address it was sent to, not of whatever address the account has
+// when it is used. Otherwise: register as me@, change the email to
+// victim@ (unverified), spend the me@ token, and victim@ is "verified"
+// on the attacker's account (which a later Google sign-in would join).
+func TestVerifyTokenBoundToEmail(t *testing.T) {
+	ctx := context.Background()
+	s, box := newTestService(t, testConfig())
+	register(t, s, "me@example.com")
+	old := box.last(t, KindVerifyEmail)
+	u, err := s.users.GetByEmail(ctx, "me@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	email, unverified := "victim@example.com", false
+	if u, err = s.users.Update(ctx, u.ID, u.Version, users.Patch{Email: &email, EmailVerified: &unverified}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.VerifyEmail(ctx, old.Token); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("token for the old address: %v; want invalid", err)
+	}
+	if u, _ = s.users.Get(ctx, u.ID); u.EmailVerifiedAt != nil {
+		t.Fatal("the new address was verified with a token sent to the old one")
+	}
+	// A token sent to the new address verifies it.
+	if err := s.RequestVerification(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	m := box.last(t, KindVerifyEmail)
+	if m.To != email {
+		t.Fatalf("verification sent to %q, want %q", m.To, email)
+	}
+	if err := s.VerifyEmail(ctx, m.Token); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ = s.users.Get(ctx, u.ID); u.EmailVerifiedAt == nil {
+		t.Fatal("not verified")
+	}
+}
+
+// TestResetTokenBoundToEmail: a reset link sent to an address the account
+// has since given up (perhaps because it was compromised) is refused.
+func TestResetTokenBoundToEmail(t *testing.T) {
+	ctx := context.Background()
+	s, box := newTestService(t, testConfig())
+	register(t, s, "old@example.com")
+	if err := s.ForgotPassword(ctx, "old@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	m := box.last(t, KindPasswordReset)
+	u, err := s.users.GetByEmail(ctx, "old@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	email := "new@example.com"
+	if _, err := s.users.Update(ctx, u.ID, u.Version, users.Patch{Email: &email}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetPassword(ctx, m.Token, "the attacker's passphrase"); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("reset link of the old address: %v; want invalid", err)
+	}
+	if _, err := s.Login(ctx, email, pw, "ip"); err != nil {
+		t.Fatalf("password changed by a stale link: %v", err)
+	}
+}
+
+// racyStore changes the user (as a concurrent request would) right after
+// handing it out once, so the caller's version is stale.
+type racyStore struct {
+	users.Store
+	raced bool
+}
+
+func (r *racyStore) Get(ctx context.Context, id int64) (users.User, error) {
+	u, err := r.Store.Get(ctx, id)
+	if err == nil && !r.raced {
+		r.raced = true
+		name := "renamed meanwhile"
+		if _, err := r.Store.Update(ctx, u.ID, u.Version, users.Patch{Name: &name}); err != nil {
+			return users.User{}, err
+		}
+	}
+	return u, err
+}
+
+// TestVerifyEmailConcurrentEdit: an edit of the user between reading it
+// and marking it verified must not spend the token for nothing and answer
+// 412 to a request that sent no If-Match.
+func TestVerifyEmailConcurrentEdit(t *testing.T) {
+	ctx := context.Background()
+	s, box := newTestService(t, testConfig())
+	register(t, s, "race@example.com")
+	m := box.last(t, KindVerifyEmail)
+	s.users = &racyStore{Store: s.users}
+	if err := s.VerifyEmail(ctx, m.Token); err != nil {
+		t.Fatalf("verify during a concurrent edit: %v", err)
+	}
+	u, err := s.users.GetByEmail(ctx, "race@example.com")
+	if err != nil || u.EmailVerifiedAt == nil || u.Name != "renamed meanwhile" {
+		t.Fatalf("user = %+v, %v; want verified and the concurrent edit kept", u, err)
+	}
+}
+
 func TestLoginThrottle(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newTestService(t, testConfig())

@@ -148,35 +148,53 @@ const (
 	purposeVerify = "email_verification"
 )
 
-// issueOneTime stores a single-use token for purpose and returns it.
-func (s *sessions) issueOneTime(ctx context.Context, userID int64, purpose string, ttl time.Duration) (string, error) {
+// errOneTime is the one answer to a one-time token that cannot be used.
+var errOneTime = apperr.Errorf(apperr.Invalid, "the link is invalid or has expired; ask for a new one")
+
+// issueOneTime stores a single-use token for purpose, sent to email, and
+// returns it.
+func (s *sessions) issueOneTime(ctx context.Context, userID int64, email, purpose string, ttl time.Duration) (string, error) {
 	now := s.timestamp()
 	token := security.Token()
 	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO auth_one_time_tokens (token_hash, user_id, purpose, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		security.HashToken(token), userID, purpose, now.Add(ttl), now)
+		`INSERT INTO auth_one_time_tokens (token_hash, user_id, email, purpose, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		security.HashToken(token), userID, email, purpose, now.Add(ttl), now)
 	if err != nil {
 		return "", fmt.Errorf("store %s token: %w", purpose, err)
 	}
 	return token, nil
 }
 
-// consumeOneTime spends a token of purpose and returns its user; a token
-// that is unknown, used, expired or for another purpose is refused.
-func (s *sessions) consumeOneTime(ctx context.Context, token, purpose string) (int64, error) {
+// consumeOneTime spends a token of purpose and returns its user and the
+// address it was sent to ("" for a token issued before addresses were
+// recorded); a token that is unknown, used, expired or for another purpose
+// is refused.
+func (s *sessions) consumeOneTime(ctx context.Context, token, purpose string) (userID int64, email string, err error) {
 	now := s.timestamp()
-	var userID int64
-	err := s.db.QueryRowContext(ctx,
+	var sentTo sql.NullString
+	err = s.db.QueryRowContext(ctx,
 		`UPDATE auth_one_time_tokens SET used_at = $3
-		 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id`,
-		security.HashToken(token), purpose, now).Scan(&userID)
+		 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id, email`,
+		security.HashToken(token), purpose, now).Scan(&userID, &sentTo)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, apperr.Errorf(apperr.Invalid, "the link is invalid or has expired; ask for a new one")
+		return 0, "", errOneTime
 	}
 	if err != nil {
-		return 0, fmt.Errorf("use %s token: %w", purpose, err)
+		return 0, "", fmt.Errorf("use %s token: %w", purpose, err)
 	}
-	return userID, nil
+	return userID, sentTo.String, nil
+}
+
+// spendOneTime spends every unused token of purpose of the user (after a
+// password reset, the other reset links die with the one used).
+func (s *sessions) spendOneTime(ctx context.Context, userID int64, purpose string) error {
+	_, err := s.db.ExecContext(ctx,
+		`UPDATE auth_one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`,
+		userID, purpose, s.timestamp())
+	if err != nil {
+		return fmt.Errorf("spend %s tokens: %w", purpose, err)
+	}
+	return nil
 }
 
 func minTime(a, b time.Time) time.Time {
