@@ -36,6 +36,7 @@ type App struct {
 	log     *slog.Logger
 	handler http.Handler
 	closers []func() error
+	drain   health.Drain // started on shutdown: /health/ready answers 503
 }
 
 // New connects to every dependency and builds the HTTP handler. Call Close
@@ -93,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	// HTTP routes.
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/live", health.Live)
-	mux.Handle("GET /health/ready", health.Ready(checks...))
+	mux.Handle("GET /health/ready", a.drain.Wrap(health.Ready(checks...)))
 	apiV1 := api.New(mux, Name, Version)
 	deps := v1.Deps{Items: itemStore}
 	// Users: who the caller is comes from the auth feature.
@@ -145,7 +146,8 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env)
-	return Serve(ctx, a.Server(), ln, a.cfg.ShutdownTimeout, a.log)
+	stop := Shutdown{Drain: a.cfg.ShutdownDrain, Timeout: a.cfg.ShutdownTimeout, Ready: &a.drain}
+	return Serve(ctx, a.Server(), ln, stop, a.log)
 }
 
 // Server returns the http.Server for the handler, with every timeout set:
@@ -162,10 +164,24 @@ func (a *App) Server() *http.Server {
 	}
 }
 
-// Serve runs srv on ln until ctx is done, then stops accepting connections
-// and waits up to timeout for in-flight requests to finish. It returns only
-// after the shutdown is complete.
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, log *slog.Logger) error {
+// Shutdown says how Serve stops.
+type Shutdown struct {
+	// Drain is how long /health/ready answers 503 (through Ready) before
+	// the server stops accepting connections, so load balancers take the
+	// instance out of rotation first. Zero stops at once.
+	Drain time.Duration
+	// Timeout bounds how long in-flight requests may then take to finish.
+	Timeout time.Duration
+	// Ready is started at the beginning of the drain; nil for none.
+	Ready *health.Drain
+}
+
+// Serve runs srv on ln until ctx is done. Then it starts the drain
+// (/health/ready answers 503 while every other request is still served),
+// waits stop.Drain, stops accepting connections and waits up to
+// stop.Timeout for in-flight requests to finish. It returns only after the
+// shutdown is complete.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stop Shutdown, log *slog.Logger) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -175,8 +191,22 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.
 	case <-ctx.Done():
 	}
 
-	log.Info("shutting down", "timeout", timeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	if stop.Ready != nil {
+		stop.Ready.Start()
+	}
+	if stop.Drain > 0 {
+		log.Info("draining", "drain", stop.Drain.String())
+		t := time.NewTimer(stop.Drain)
+		select {
+		case <-t.C:
+		case err := <-serveErr: // the server failed meanwhile
+			t.Stop()
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+
+	log.Info("shutting down", "timeout", stop.Timeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stop.Timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		_ = srv.Close()

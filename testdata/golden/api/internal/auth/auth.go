@@ -367,15 +367,29 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 // ResetPassword sets a new password with a reset token, spends the user's
 // other reset tokens, and ends every sign-in of the user. The token only
 // works while the account still has the address it was sent to.
+//
+// The token is checked before the password is hashed: argon2id runs in a
+// few capped slots shared with logins, and a request with a junk token must
+// not take one. The token is spent only once the hash is made, so a reset
+// refused for a busy hasher (503) leaves the link usable.
 func (s *Service) ResetPassword(ctx context.Context, token, password string) error {
 	if err := fieldErrors(CheckPassword("password", password)); err != nil {
+		return err
+	}
+	userID, sentTo, err := s.sessions.lookupOneTime(ctx, token, purposeReset)
+	if err != nil {
+		return err
+	}
+	if _, err := s.owner(ctx, userID, sentTo); err != nil {
 		return err
 	}
 	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	userID, sentTo, err := s.sessions.consumeOneTime(ctx, token, purposeReset)
+	// Spend the token; it may have been used or expired meanwhile, and the
+	// account's address may have changed.
+	userID, sentTo, err = s.sessions.consumeOneTime(ctx, token, purposeReset)
 	if err != nil {
 		return err
 	}

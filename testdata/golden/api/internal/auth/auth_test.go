@@ -338,6 +338,55 @@ func TestPasswordReset(t *testing.T) {
 	}
 }
 
+// TestResetChecksTokenBeforeHashing: a reset with a token that cannot be
+// used (unknown, spent, expired, for another purpose) is refused before
+// any argon2id hash, so junk tokens do not take the capped hashing slots
+// that logins need; all get the same error.
+func TestResetChecksTokenBeforeHashing(t *testing.T) {
+	ctx := context.Background()
+	s, box := newTestService(t, testConfig())
+	register(t, s, "h@example.com")
+	var hashes atomic.Int32
+	s.hasher.onHash = func() { hashes.Add(1) }
+	s.hasher.onVerify = func(string) { hashes.Add(1) }
+	verify := box.last(t, KindVerifyEmail) // sent at registration
+	if err := s.ForgotPassword(ctx, "h@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	reset := box.last(t, KindPasswordReset)
+	for name, token := range map[string]string{
+		"unknown":       security.Token(),
+		"empty":         "",
+		"other purpose": verify.Token,
+	} {
+		if err := s.ResetPassword(ctx, token, "a brand new passphrase"); err != errOneTime {
+			t.Errorf("%s token: %v, want %v", name, err, errOneTime)
+		}
+	}
+	if n := hashes.Load(); n != 0 {
+		t.Fatalf("%d argon2id runs for unusable reset tokens, want 0", n)
+	}
+	if err := s.ResetPassword(ctx, reset.Token, "a brand new passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if n := hashes.Load(); n != 1 {
+		t.Fatalf("%d argon2id runs for one valid reset, want 1", n)
+	}
+	for name, token := range map[string]string{"spent": reset.Token, "expired": ""} {
+		if name == "expired" {
+			_ = s.ForgotPassword(ctx, "h@example.com")
+			token = box.last(t, KindPasswordReset).Token
+			s.sessions.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+		}
+		if err := s.ResetPassword(ctx, token, "yet another passphrase"); err != errOneTime {
+			t.Errorf("%s token: %v, want %v", name, err, errOneTime)
+		}
+	}
+	if n := hashes.Load(); n != 1 {
+		t.Fatalf("%d argon2id runs after spent and expired tokens, want 1", n)
+	}
+}
+
 // TestResetSpendsEveryResetToken: a successful reset spends every other
 // outstanding reset token of the user, so an older link (still in a
 // mailbox, or leaked) cannot take the account back over.

@@ -68,6 +68,8 @@ type hasher struct {
 	// onVerify, when set (tests only), sees the hash each verify checks
 	// the password against: the stored one, or the dummy.
 	onVerify func(phc string)
+	// onHash, when set (tests only), is called for each hash computed.
+	onHash func()
 }
 
 const hashWait = 10 * time.Second
@@ -103,6 +105,9 @@ func (h *hasher) hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.release()
+	if h.onHash != nil {
+		h.onHash()
+	}
 	return h.h.Hash(password), nil
 }
 

@@ -165,6 +165,25 @@ func (s *sessions) issueOneTime(ctx context.Context, userID int64, email, purpos
 	return token, nil
 }
 
+// lookupOneTime returns the user and the address of a usable token of
+// purpose without spending it, refusing the same tokens consumeOneTime
+// does. It is a cheap check made before expensive work (an argon2id hash)
+// that only a usable token should cause; consumeOneTime still decides.
+func (s *sessions) lookupOneTime(ctx context.Context, token, purpose string) (userID int64, email string, err error) {
+	var sentTo sql.NullString
+	err = s.db.QueryRowContext(ctx,
+		`SELECT user_id, email FROM auth_one_time_tokens
+		 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
+		security.HashToken(token), purpose, s.timestamp()).Scan(&userID, &sentTo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", errOneTime
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("look up %s token: %w", purpose, err)
+	}
+	return userID, sentTo.String, nil
+}
+
 // consumeOneTime spends a token of purpose and returns its user and the
 // address it was sent to ("" for a token issued before addresses were
 // recorded); a token that is unknown, used, expired or for another purpose

@@ -38,6 +38,12 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// once the service is asked to stop.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// ShutdownDrain is how long /health/ready answers 503 before the server
+	// stops accepting connections, so load balancers stop routing here
+	// first. 0 (the default, fine in development) stops at once; behind a
+	// load balancer set it above the probe interval times the failure
+	// threshold (e.g. 10s for a 5s interval and 2 failures).
+	ShutdownDrain time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"0s"`
 	// ReadHeaderTimeout bounds reading request headers (slowloris defence).
 	ReadHeaderTimeout time.Duration `env:"HTTP_READ_HEADER_TIMEOUT" envDefault:"5s"`
 	// ReadTimeout bounds reading a whole request, body included.
@@ -126,6 +132,9 @@ func (c Config) validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", key, d))
 		}
+	}
+	if c.ShutdownDrain < 0 {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN: %s must not be negative", c.ShutdownDrain))
 	}
 	if c.MaxBodyBytes < 1 {
 		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: %d must be positive", c.MaxBodyBytes))

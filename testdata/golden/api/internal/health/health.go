@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"example.com/myapp/internal/httpx"
@@ -72,6 +73,35 @@ func Ready(checks ...Check) http.HandlerFunc {
 		}
 		writeJSON(w, map[string]any{"status": overall, "checks": status})
 	}
+}
+
+// Drain marks the instance as shutting down. Once Start is called, a
+// handler wrapped by Wrap answers 503, so load balancers stop routing new
+// traffic here while in-flight and late requests are still served. The
+// zero value is ready.
+type Drain struct{ draining atomic.Bool }
+
+// Start begins the drain; it cannot be undone.
+func (d *Drain) Start() { d.draining.Store(true) }
+
+// Draining reports whether Start was called.
+func (d *Drain) Draining() bool { return d.draining.Load() }
+
+// Wrap returns ready, answering 503 instead once the drain has started
+// (without running the checks: the answer no longer depends on them).
+func (d *Drain) Wrap(ready http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.Draining() {
+			w.Header().Set("Cache-Control", "no-store")
+			httpx.WriteProblem(w, httpx.Problem{
+				Status:   http.StatusServiceUnavailable,
+				Detail:   "Shutting down.",
+				Instance: r.URL.Path,
+			})
+			return
+		}
+		ready.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -27,6 +27,7 @@ func TestLoadDefaults(t *testing.T) {
 		DatabaseURL:       "file:data/app.db",
 		MigrateOnStart:    true,
 		ShutdownTimeout:   15 * time.Second,
+		ShutdownDrain:     0,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -49,12 +50,13 @@ func TestLoadValues(t *testing.T) {
 		"DATABASE_URL":     "file:/var/lib/app.db",
 		"MIGRATE_ON_START": "false",
 		"SHUTDOWN_TIMEOUT": "3s",
+		"SHUTDOWN_DRAIN":   "10s",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Env != Production || cfg.Port != 9000 || cfg.LogLevel != slog.LevelDebug ||
-		cfg.DatabaseURL != "file:/var/lib/app.db" || cfg.MigrateOnStart || cfg.ShutdownTimeout != 3*time.Second {
+		cfg.DatabaseURL != "file:/var/lib/app.db" || cfg.MigrateOnStart || cfg.ShutdownTimeout != 3*time.Second || cfg.ShutdownDrain != 10*time.Second {
 		t.Errorf("Load() = %+v", cfg)
 	}
 }
@@ -73,6 +75,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad boolean", map[string]string{"MIGRATE_ON_START": "maybe"}, `MIGRATE_ON_START: "maybe" is not a boolean`},
 		{"bad duration", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, `SHUTDOWN_TIMEOUT: "soon" is not a duration`},
 		{"negative duration", map[string]string{"HTTP_READ_TIMEOUT": "-1s"}, `HTTP_READ_TIMEOUT: -1s must be positive`},
+		{"negative drain", map[string]string{"SHUTDOWN_DRAIN": "-1s"}, `SHUTDOWN_DRAIN: -1s must not be negative`},
 		{"postgres url", map[string]string{"DATABASE_URL": "postgres://localhost/app"}, `DATABASE_URL: this service uses SQLite`},
 		{"two errors", map[string]string{"PORT": "x", "APP_ENV": "y"}, `APP_ENV: "y" is not one of development, production, test; PORT: "x" is not a valid port`},
 	}

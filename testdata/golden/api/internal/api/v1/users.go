@@ -139,14 +139,19 @@ func (h userHandlers) visible(ctx context.Context, id int64) (users.User, error)
 
 type ifMatchInput struct {
 	ID      int64  `path:"id" minimum:"1" doc:"User id"`
-	IfMatch string `header:"If-Match" maxLength:"64" doc:"ETag of the version you read (required)"`
+	IfMatch string `header:"If-Match" maxLength:"64" doc:"ETag of the version you read, or * for whatever is stored (required)"`
 }
 
-// version reads If-Match: missing is 428 (RFC 6585), anything but the
-// current ETag is 412 (RFC 9110 §13.1.1).
+// version reads If-Match: missing is 428 (RFC 6585); "*" matches any
+// current version and a list matches if it holds the current ETag; anything
+// else is 412 (RFC 9110 §13.1.1). The caller has already answered 404 for
+// a missing user, for which "*" does not match either.
 func (in ifMatchInput) version(current int64) error {
 	if in.IfMatch == "" {
 		return huma.NewError(http.StatusPreconditionRequired, "Send If-Match with the ETag of the user you read, so concurrent edits are not lost.")
+	}
+	if anyVersion(in.IfMatch) {
+		return nil
 	}
 	for tag := range strings.SplitSeq(in.IfMatch, ",") {
 		if strings.TrimSpace(tag) == etag(current) {
@@ -156,9 +161,18 @@ func (in ifMatchInput) version(current int64) error {
 	return huma.Error412PreconditionFailed(users.ErrStale.Error())
 }
 
+// anyVersion reports whether If-Match is "*": the client accepts whatever
+// version is stored.
+func anyVersion(ifMatch string) bool { return strings.TrimSpace(ifMatch) == "*" }
+
+// wildcardRetries is how many times a write with If-Match: * is redone when
+// another write changed the user between read and write: "*" matched the
+// newer version too, so 412 would be wrong.
+const wildcardRetries = 3
+
 type patchUserInput struct {
 	ID      int64  `path:"id" minimum:"1" doc:"User id"`
-	IfMatch string `header:"If-Match" maxLength:"64" doc:"ETag of the version you read (required)"`
+	IfMatch string `header:"If-Match" maxLength:"64" doc:"ETag of the version you read, or * for whatever is stored (required)"`
 	Body    struct {
 		Email *string `json:"email,omitempty" maxLength:"254" doc:"New email (marks it unverified)"`
 		Name  *string `json:"name,omitempty" maxLength:"200" doc:"New display name"`
@@ -167,6 +181,21 @@ type patchUserInput struct {
 }
 
 func (h userHandlers) patch(ctx context.Context, in *patchUserInput) (*userOutput, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := h.patchOnce(ctx, in)
+		if errors.Is(err, users.ErrStale) && anyVersion(in.IfMatch) && attempt < wildcardRetries {
+			continue
+		}
+		if errors.Is(err, users.ErrStale) {
+			return nil, userError(ctx, err)
+		}
+		return out, err
+	}
+}
+
+// patchOnce reads, checks and updates the user once; a stale version is
+// returned as users.ErrStale, for patch to retry or map.
+func (h userHandlers) patchOnce(ctx context.Context, in *patchUserInput) (*userOutput, error) {
 	actor := caller(ctx)
 	u, err := h.visible(ctx, in.ID)
 	if err != nil {
@@ -191,6 +220,9 @@ func (h userHandlers) patch(ctx context.Context, in *patchUserInput) (*userOutpu
 		p.EmailVerified = &unverified
 	}
 	u, err = h.store.Update(ctx, u.ID, u.Version, p)
+	if errors.Is(err, users.ErrStale) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, userError(ctx, err)
 	}
@@ -198,20 +230,36 @@ func (h userHandlers) patch(ctx context.Context, in *patchUserInput) (*userOutpu
 }
 
 func (h userHandlers) delete(ctx context.Context, in *ifMatchInput) (*struct{}, error) {
+	for attempt := 1; ; attempt++ {
+		err := h.deleteOnce(ctx, in)
+		if errors.Is(err, users.ErrStale) && anyVersion(in.IfMatch) && attempt < wildcardRetries {
+			continue
+		}
+		if errors.Is(err, users.ErrStale) {
+			return nil, userError(ctx, err)
+		}
+		return nil, err
+	}
+}
+
+// deleteOnce reads, checks and deletes the user once; a stale version is
+// returned as users.ErrStale, for delete to retry or map.
+func (h userHandlers) deleteOnce(ctx context.Context, in *ifMatchInput) error {
 	u, err := h.visible(ctx, in.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := in.version(u.Version); err != nil {
-		return nil, err
+		return err
 	}
 	if !users.CanEdit(caller(ctx), u) {
-		return nil, huma.Error403Forbidden("You may not delete this user.")
+		return huma.Error403Forbidden("You may not delete this user.")
 	}
-	if err := h.store.Delete(ctx, u.ID, u.Version); err != nil {
-		return nil, userError(ctx, err)
+	err = h.store.Delete(ctx, u.ID, u.Version)
+	if err != nil && !errors.Is(err, users.ErrStale) {
+		return userError(ctx, err)
 	}
-	return nil, nil
+	return err
 }
 
 // userError maps store errors: each invalid field becomes one entry of the

@@ -168,6 +168,42 @@ func TestUsersConcurrency(t *testing.T) {
 	}
 }
 
+// TestUsersIfMatchWildcard: "If-Match: *" matches any current version
+// (RFC 9110 §13.1.1), so it updates whatever is stored; a missing user is
+// still 404, no If-Match still 428, a stale ETag still 412.
+func TestUsersIfMatchWildcard(t *testing.T) {
+	a := newUsersAPI(t)
+	adm := a.user("admin@example.com", users.RoleAdmin)
+	u := a.user("u@example.com", users.RoleUser)
+	path := "/api/v1/users/" + strconv.FormatInt(u.ID, 10)
+
+	if w := a.do(adm.ID, "PATCH", path, `{"name":"first"}`, "If-Match", `"1"`); w.Code != 200 {
+		t.Fatalf("PATCH = %d %s", w.Code, w.Body)
+	}
+	w := a.do(adm.ID, "PATCH", path, `{"name":"any"}`, "If-Match", "*")
+	if w.Code != 200 || w.Header().Get("ETag") != `"3"` {
+		t.Fatalf("PATCH If-Match: * = %d ETag %q %s, want 200 \"3\"", w.Code, w.Header().Get("ETag"), w.Body)
+	}
+	if got := decode[v1.User](t, a.do(adm.ID, "GET", path, "")); got.Name != "any" {
+		t.Fatalf("name = %q after If-Match: *, want any", got.Name)
+	}
+	if w := a.do(adm.ID, "PATCH", path, `{"name":"x"}`, "If-Match", `"1"`); w.Code != http.StatusPreconditionFailed {
+		t.Fatalf("stale PATCH = %d, want 412", w.Code)
+	}
+	if w := a.do(adm.ID, "PATCH", path, `{"name":"x"}`); w.Code != http.StatusPreconditionRequired {
+		t.Fatalf("PATCH without If-Match = %d, want 428", w.Code)
+	}
+	if w := a.do(adm.ID, "PATCH", "/api/v1/users/999999", `{"name":"x"}`, "If-Match", "*"); w.Code != http.StatusNotFound {
+		t.Fatalf("PATCH If-Match: * of a missing user = %d, want 404", w.Code)
+	}
+	if w := a.do(adm.ID, "DELETE", path, "", "If-Match", "*"); w.Code != http.StatusNoContent {
+		t.Fatalf("DELETE If-Match: * = %d %s, want 204", w.Code, w.Body)
+	}
+	if w := a.do(adm.ID, "DELETE", path, "", "If-Match", "*"); w.Code != http.StatusNotFound {
+		t.Fatalf("DELETE If-Match: * of a deleted user = %d, want 404", w.Code)
+	}
+}
+
 func TestUsersValidation(t *testing.T) {
 	a := newUsersAPI(t)
 	adm := a.user("admin@example.com", users.RoleAdmin)
