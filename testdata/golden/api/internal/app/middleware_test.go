@@ -120,7 +120,7 @@ func TestSlowlorisClosedAfterReadHeaderTimeout(t *testing.T) {
 	for {
 		select {
 		case d := <-closed:
-			if d < 900*time.Millisecond || d > 2*time.Second {
+			if d < 900*time.Millisecond || d > 5*time.Second { // 10s would mean never closed
 				t.Fatalf("connection closed after %v, want about the 1s ReadHeaderTimeout", d)
 			}
 			return

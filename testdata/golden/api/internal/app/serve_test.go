@@ -85,7 +85,7 @@ func TestServeDrain(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	const drainFor = 700 * time.Millisecond
+	const drainFor = 3 * time.Second // long enough that a loaded CI machine still sees the drain
 	served := make(chan error, 1)
 	go func() {
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: time.Second}
