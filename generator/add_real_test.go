@@ -13,7 +13,7 @@ import (
 	"github.com/omnistack/omnistack/generator/merge"
 )
 
-// newRealProject generates a project from the real registry, with git.
+// newRealProject generates a project from reg into dir, with git.
 func newRealProject(t testing.TB, reg *Registry, dir string, features []string) *Project {
 	t.Helper()
 	res, err := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp", Features: features})

@@ -1,5 +1,7 @@
 package generator
 
+import "slices"
+
 // PairwiseCover returns a small list of valid feature sets in which every
 // compatible pair of features appears together at least once. Features are
 // taken from the registry, so new features are covered automatically.
@@ -53,7 +55,7 @@ func (r *Registry) PairwiseCover() [][]string {
 			best, bestGain := "", 0
 			var bestSet []string
 			for _, n := range names {
-				if contains(current, n) {
+				if slices.Contains(current, n) {
 					continue
 				}
 				set, _, err := r.ResolveFeatures(append(append([]string{}, chosen...), n))
@@ -63,7 +65,7 @@ func (r *Registry) PairwiseCover() [][]string {
 				gain := 0
 				for i, a := range set {
 					for _, b := range set[i+1:] {
-						if uncovered[pair{a, b}] && !(contains(current, a) && contains(current, b)) {
+						if uncovered[pair{a, b}] && !(slices.Contains(current, a) && slices.Contains(current, b)) {
 							gain++
 						}
 					}
@@ -91,13 +93,4 @@ func (r *Registry) PairwiseCover() [][]string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

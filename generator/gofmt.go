@@ -9,6 +9,7 @@ import (
 	"go/token"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func pruneImports(fset *token.FileSet, file *ast.File) bool {
 		return true
 	})
 	changed := false
-	for _, spec := range slicesClone(file.Imports) {
+	for _, spec := range slices.Clone(file.Imports) {
 		p, err := strconv.Unquote(spec.Path.Value)
 		if err != nil {
 			continue
@@ -121,8 +122,6 @@ func pruneImports(fset *token.FileSet, file *ast.File) bool {
 	}
 	return changed
 }
-
-func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }
 
 // assumedPackageName is the package name goimports assumes for an import
 // path (the rule of x/tools' ImportPathToAssumedName): the last element, or

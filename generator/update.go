@@ -292,17 +292,6 @@ func (r *Registry) Status(p *Project) ([]FileStatus, string, error) {
 	return out, from, nil
 }
 
-// AddFeatures returns the manifest's features plus names (no validation).
-func AddFeatures(m *Manifest, names []string) []string {
-	out := slices.Clone(m.Features)
-	for _, n := range names {
-		if !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // WithAdded returns current plus names, validated: unknown names are usage
 // errors; a feature of an exclusive *required* group (the database)
 // replaces the current member, since the group cannot be empty and removing
