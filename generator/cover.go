@@ -5,10 +5,12 @@ import "slices"
 // PairwiseCover returns a small list of valid feature sets in which every
 // compatible pair of features appears together at least once. Features are
 // taken from the registry, so new features are covered automatically.
+// Library features are covered through the features that require them.
 // Exclusive groups, conflicts and requirements are respected: each set is
 // the resolved form of what was chosen. The result is deterministic.
 func (r *Registry) PairwiseCover() [][]string {
-	names := r.FeatureNames()
+	// Library features come with the features that require them.
+	names := slices.DeleteFunc(r.FeatureNames(), func(n string) bool { return r.Features[n].Library })
 	type pair struct{ a, b string }
 	uncovered := map[pair]bool{}
 	for i, a := range names {

@@ -28,6 +28,13 @@ type Feature struct {
 	Summary   string   `yaml:"summary" json:"summary"`
 	Requires  []string `yaml:"requires" json:"requires"`
 	Conflicts []string `yaml:"conflicts" json:"conflicts,omitempty"`
+	// After orders this feature after others when both are selected,
+	// without requiring them (ratelimit uses redis when it is there).
+	After []string `yaml:"after" json:"after,omitempty"`
+	// Library marks code other features share (idp for the identity
+	// providers): never chosen by a user, present exactly while a selected
+	// feature requires it.
+	Library   bool     `yaml:"library" json:"library,omitempty"`
 	Migration int      `yaml:"migration" json:"-"`
 	Go        []string `yaml:"go" json:"go,omitempty"`
 	Env       []EnvVar `yaml:"env" json:"env,omitempty"`
@@ -35,9 +42,16 @@ type Feature struct {
 
 	// root is the folder of the feature inside the template FS.
 	root string
+	// fragments maps a slot name to the template that fills it
+	// (<root>/slots/<slot>.tmpl).
+	fragments map[string]string
 }
 
-// EnvVar is an environment variable a feature reads.
+// EnvVar is an environment variable a feature reads. Its declaration is
+// the only one: it becomes the field of the generated config.Config (with
+// its env tag and default), the line of .env.example, the row of the
+// README's table and the expected value in the generated defaults test.
+// String fields may use template actions ({{.Name}}).
 type EnvVar struct {
 	Name     string `yaml:"name" json:"name"`
 	Default  string `yaml:"default" json:"default,omitempty"`
@@ -45,6 +59,21 @@ type EnvVar struct {
 	Required bool   `yaml:"required" json:"required,omitempty"`
 	Secret   bool   `yaml:"secret" json:"secret,omitempty"`
 	Doc      string `yaml:"doc" json:"doc"`
+	// Field is the name of the config.Config field, e.g. RateLimitDefault.
+	Field string `yaml:"field" json:"field"`
+	// Type is the field's Go type as written in package config, e.g.
+	// time.Duration or ratelimit.Spec ("string" when empty).
+	Type string `yaml:"type" json:"type,omitempty"`
+	// Import is the package Type needs: a path inside the generated module
+	// (internal/ratelimit) or a full import path.
+	Import string `yaml:"import" json:"-"`
+	// Value is the Go expression Load must produce from Default, checked by
+	// the generated defaults test (e.g. 15 * time.Minute); empty means the
+	// zero value, and for a string the default itself.
+	Value string `yaml:"value" json:"-"`
+	// Test is a valid value for tests of a required variable (nothing
+	// connects to it).
+	Test string `yaml:"test" json:"-"`
 	// Feature is the feature that declares the variable (filled on load).
 	Feature string `yaml:"-" json:"feature"`
 }
@@ -74,8 +103,11 @@ type Registry struct {
 	Features map[string]*Feature
 	Groups   []Group // in form order
 	Presets  map[string]*Preset
+	Slots    map[string]*Slot    // insertion points of shared files, by name
+	Services map[string]*Service // external services features need, by name
 
 	templates fs.FS
+	parsed    parsed // every template, parsed once
 }
 
 var featureNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
@@ -94,6 +126,25 @@ func loadRegistry(tfs, pfs fs.FS) (*Registry, error) {
 	}
 	if err := decodeStrict(data, &reg.Groups); err != nil {
 		return nil, fmt.Errorf("load groups.yaml: %w", err)
+	}
+
+	var slots []*Slot
+	if data, err := fs.ReadFile(tfs, "slots.yaml"); err == nil {
+		if err := decodeStrict(data, &slots); err != nil {
+			return nil, fmt.Errorf("load slots.yaml: %w", err)
+		}
+	} else if !isNotExist(err) {
+		return nil, fmt.Errorf("load slots: %w", err)
+	}
+	reg.Slots = map[string]*Slot{}
+	for _, sl := range slots {
+		if _, dup := reg.Slots[sl.Name]; dup {
+			return nil, fmt.Errorf("slots.yaml: slot %q declared twice", sl.Name)
+		}
+		reg.Slots[sl.Name] = sl
+	}
+	if reg.Services, err = loadServices(tfs); err != nil {
+		return nil, err
 	}
 
 	base, err := loadFeature(tfs, "base")
@@ -160,6 +211,23 @@ func loadFeature(tfs fs.FS, dir string) (*Feature, error) {
 	f.root = dir
 	for i := range f.Env {
 		f.Env[i].Feature = f.Name
+		if f.Env[i].Type == "" {
+			f.Env[i].Type = "string"
+		}
+	}
+	entries, err := fs.ReadDir(tfs, path.Join(dir, "slots"))
+	if err != nil && !isNotExist(err) {
+		return nil, fmt.Errorf("load feature %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".tmpl")
+		if e.IsDir() || !ok {
+			return nil, fmt.Errorf("%s/slots/%s: want one <slot>.tmpl file per slot the feature fills", dir, e.Name())
+		}
+		if f.fragments == nil {
+			f.fragments = map[string]string{}
+		}
+		f.fragments[name] = path.Join(dir, "slots", e.Name())
 	}
 	return &f, nil
 }
@@ -193,7 +261,11 @@ func (r *Registry) check() error {
 			if !featureNameRE.MatchString(f.Name) || f.Name == BaseName {
 				return fmt.Errorf("feature %q: invalid name", f.Name)
 			}
-			if _, ok := groups[f.Group]; !ok {
+			if f.Library {
+				if f.Group != "" {
+					return fmt.Errorf("feature %s: a library feature is not chosen in the form, so it has no group (found %q)", f.Name, f.Group)
+				}
+			} else if _, ok := groups[f.Group]; !ok {
 				return fmt.Errorf("feature %s: unknown group %q (valid: %s)", f.Name, f.Group, strings.Join(r.GroupNames(), ", "))
 			}
 			if f.Summary == "" {
@@ -222,6 +294,11 @@ func (r *Registry) check() error {
 			if _, ok := r.Features[name]; !ok {
 				return fmt.Errorf("preset %s: unknown feature %q", p.Name, name)
 			}
+		}
+	}
+	for _, check := range []func() error{r.checkGraph, r.checkTemplates, r.checkServices, r.checkEnv, r.checkMigrations} {
+		if err := check(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -59,7 +60,7 @@ func (r *Registry) Plan(s *Resolved) ([]PlannedFile, error) {
 				return fmt.Errorf("template %s: output path %q is not a valid relative path", p, out)
 			}
 			if prev, dup := owners[out]; dup {
-				return fmt.Errorf("features %s and %s both write %s: move the shared file to base and branch with {{if has ...}}", prev.Feature, f.Name, out)
+				return fmt.Errorf("features %s and %s both write %s: give the shared file a slot in base and fill it from each feature's slots/ folder", prev.Feature, f.Name, out)
 			}
 			owners[out] = PlannedFile{Path: out, Template: p, Feature: f.Name}
 			return nil
@@ -88,34 +89,79 @@ type Data struct {
 	Name      string
 	Module    string
 	GoVersion string
-	Features  []*Feature
-	Env       []EnvVar
-	Services  []string
+	Features  []*Feature // selected, sorted by name
+	Env       []EnvVar   // base first, then by feature name; template actions expanded
+	// Config is Env in sections: base's variables, then one section per
+	// feature that declares any, in Order.
+	Config []EnvSection
+	// EnvImports are the import paths the types of Env need.
+	EnvImports []string
+	Services   []*Service // the services of the selected features, by name
 }
 
-func (r *Registry) data(s *Resolved) *Data {
+// EnvSection is the variables one feature (or base) declares.
+type EnvSection struct {
+	Feature *Feature
+	Vars    []EnvVar
+}
+
+// data builds the template data of a resolved spec; expand renders the
+// template actions in env declarations.
+func (r *Registry) data(s *Resolved, expand func(string, *Data) (string, error)) (*Data, error) {
 	d := &Data{Name: s.Name, Module: s.Module, GoVersion: GoVersion}
-	d.Env = append(d.Env, r.Base.Env...)
 	services := map[string]bool{}
-	seenEnv := map[string]bool{}
-	for _, e := range r.Base.Env {
-		seenEnv[e.Name] = true
+	imports := map[string]bool{}
+	section := func(f *Feature) error {
+		sec := EnvSection{Feature: f}
+		for _, e := range f.Env {
+			for _, field := range []*string{&e.Default, &e.Example, &e.Doc, &e.Value, &e.Test} {
+				v, err := expand(*field, d)
+				if err != nil {
+					return fmt.Errorf("feature %s: env %s: %w", f.Name, e.Name, err)
+				}
+				*field = v
+			}
+			if e.Import != "" {
+				ip := e.Import
+				if strings.HasPrefix(ip, "internal/") {
+					ip = s.Module + "/" + ip
+				}
+				imports[ip] = true
+			}
+			sec.Vars = append(sec.Vars, e)
+		}
+		if len(sec.Vars) > 0 {
+			d.Config = append(d.Config, sec)
+		}
+		return nil
 	}
+	if err := section(r.Base); err != nil {
+		return nil, err
+	}
+	for _, name := range r.Order(s.Features) {
+		if err := section(r.Features[name]); err != nil {
+			return nil, err
+		}
+	}
+	// Env: base first, then by feature name.
+	byFeature := map[string][]EnvVar{}
+	for _, sec := range d.Config {
+		byFeature[sec.Feature.Name] = sec.Vars
+	}
+	d.Env = append(d.Env, byFeature[BaseName]...)
 	for _, name := range s.Features {
 		f := r.Features[name]
 		d.Features = append(d.Features, f)
-		for _, e := range f.Env {
-			if !seenEnv[e.Name] {
-				seenEnv[e.Name] = true
-				d.Env = append(d.Env, e)
-			}
-		}
+		d.Env = append(d.Env, byFeature[name]...)
 		for _, svc := range f.Services {
 			services[svc] = true
 		}
 	}
-	d.Services = sortedKeys(services)
-	return d
+	for _, name := range slices.Sorted(maps.Keys(services)) {
+		d.Services = append(d.Services, r.Services[name])
+	}
+	d.EnvImports = slices.Sorted(maps.Keys(imports))
+	return d, nil
 }
 
 // parsed holds every template of the registry, parsed once.
@@ -125,18 +171,15 @@ type parsed struct {
 	err  error
 }
 
-var parseCache sync.Map // *Registry -> *parsed
-
 func (r *Registry) parseAll() (*template.Template, error) {
-	v, _ := parseCache.LoadOrStore(r, &parsed{})
-	p := v.(*parsed)
+	p := &r.parsed
 	p.once.Do(func() {
-		set := template.New("").Option("missingkey=error").Funcs(r.funcs(nil))
+		set := template.New("").Option("missingkey=error").Funcs(r.funcs(nil, nil))
 		err := fs.WalkDir(r.templates, ".", func(name string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !strings.Contains(name, "/files/") {
+			if d.IsDir() || !isTemplate(name) {
 				return nil
 			}
 			src, err := fs.ReadFile(r.templates, name)
@@ -153,49 +196,60 @@ func (r *Registry) parseAll() (*template.Template, error) {
 	return p.set, p.err
 }
 
-// funcs is the template func map: sprig's hermetic functions plus has.
-func (r *Registry) funcs(s *Resolved) template.FuncMap {
+// isTemplate reports whether a path of the template FS is a template: a
+// file of a files/ tree or a slot fragment.
+func isTemplate(name string) bool {
+	return strings.Contains(name, "/files/") || strings.Contains(name, "/slots/")
+}
+
+// funcs is the template func map: sprig's hermetic functions, has and slot.
+func (r *Registry) funcs(s *Resolved, slot func(string) (string, error)) template.FuncMap {
 	m := sprig.HermeticTxtFuncMap()
 	m["has"] = func(name string) (bool, error) {
 		if name != BaseName {
 			if _, ok := r.Features[name]; !ok {
-				return false, fmt.Errorf("has %q: no such feature (valid: %s)", name, strings.Join(r.FeatureNames(), ", "))
+				return false, r.unknownFeatureError("has", name)
 			}
 		}
 		return s != nil && s.Has(name), nil
 	}
+	m["slot"] = func(name string) (string, error) {
+		if slot == nil {
+			return "", fmt.Errorf("slot %q outside a render", name)
+		}
+		return slot(name)
+	}
 	return m
+}
+
+// unknownFeatureError is the error of a template naming a feature that
+// does not exist.
+func (r *Registry) unknownFeatureError(fn, name string) error {
+	return fmt.Errorf("%s %q: no such feature (valid: %s)", fn, name, strings.Join(r.FeatureNames(), ", "))
 }
 
 // RenderSources renders every template of a resolved spec and formats the
 // Go files. It does not write go.mod, go.sum or the manifest; Render does.
 func (r *Registry) RenderSources(s *Resolved) (Files, error) {
-	set, err := r.parseAll()
-	if err != nil {
-		return nil, err
-	}
 	plan, err := r.Plan(s)
 	if err != nil {
 		return nil, err
 	}
-	set, err = set.Clone()
+	rr, err := r.newRenderer(s)
 	if err != nil {
 		return nil, err
 	}
-	set.Funcs(r.funcs(s))
-	data := r.data(s)
 	files := Files{}
 	templateOf := map[string]string{}
-	var buf bytes.Buffer
 	for _, pf := range plan {
-		buf.Reset()
-		if err := set.ExecuteTemplate(&buf, pf.Template, data); err != nil {
+		out, err := rr.execute(pf.Template)
+		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", pf.Template, err)
 		}
-		if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		if len(bytes.TrimSpace(out)) == 0 {
 			continue // the template decided this file does not exist for this spec
 		}
-		files[pf.Path] = slices.Clone(buf.Bytes())
+		files[pf.Path] = out
 		templateOf[pf.Path] = pf.Template
 	}
 	if err := formatGoFiles(files, s.Module, templateOf); err != nil {

@@ -16,7 +16,7 @@ func TestRenderSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(files["README.md"]); got != "# myapp\n- redis\n- sqlite\nredis!\n" {
+	if got := string(files["README.md"]); got != "# myapp\n- redis\n- sqlite\n\nredis!\n" {
 		t.Errorf("README.md = %q", got)
 	}
 	// Unused imports (os, go-redis) pruned; own module grouped last.
@@ -35,7 +35,7 @@ func TestRenderSources(t *testing.T) {
 func TestRenderHasUnknownFeatureFails(t *testing.T) {
 	reg := testRegistry(t)
 	reg.templates.(fstest.MapFS)["base/files/typo.txt.tmpl"] = &fstest.MapFile{Data: []byte(`{{if has "redsi"}}x{{end}}`)}
-	parseCache.Delete(reg)
+	reg.parsed = parsed{}
 	res, _ := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp"})
 	_, err := reg.RenderSources(res)
 	if err == nil || !strings.Contains(err.Error(), `has "redsi": no such feature`) || !strings.Contains(err.Error(), "typo.txt.tmpl") {
@@ -46,7 +46,7 @@ func TestRenderHasUnknownFeatureFails(t *testing.T) {
 func TestRenderMissingKeyFails(t *testing.T) {
 	reg := testRegistry(t)
 	reg.templates.(fstest.MapFS)["base/files/bad.txt.tmpl"] = &fstest.MapFile{Data: []byte(`{{.Nmae}}`)}
-	parseCache.Delete(reg)
+	reg.parsed = parsed{}
 	res, _ := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp"})
 	if _, err := reg.RenderSources(res); err == nil || !strings.Contains(err.Error(), "bad.txt.tmpl") {
 		t.Fatalf("err = %v, want an error naming bad.txt.tmpl", err)
@@ -56,7 +56,7 @@ func TestRenderMissingKeyFails(t *testing.T) {
 func TestRenderBrokenGoFails(t *testing.T) {
 	reg := testRegistry(t)
 	reg.templates.(fstest.MapFS)["base/files/broken.go.tmpl"] = &fstest.MapFile{Data: []byte("package x\nfunc {\n")}
-	parseCache.Delete(reg)
+	reg.parsed = parsed{}
 	res, _ := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp"})
 	_, err := reg.RenderSources(res)
 	if err == nil || !strings.Contains(err.Error(), "base/files/broken.go.tmpl") || !strings.Contains(err.Error(), "broken.go:2") {

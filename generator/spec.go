@@ -123,8 +123,12 @@ func (r *Registry) ResolveFeatures(requested []string) ([]string, map[string]str
 		if name == BaseName {
 			continue // always on
 		}
-		if _, ok := r.Features[name]; !ok {
+		f, ok := r.Features[name]
+		if !ok {
 			return nil, nil, usageErrorf("unknown feature %q (valid: %s)", name, strings.Join(r.FeatureNames(), ", "))
+		}
+		if f.Library {
+			continue // present exactly while a selected feature requires it
 		}
 		set[name] = true
 	}

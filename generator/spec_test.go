@@ -16,17 +16,21 @@ func testRegistry(t testing.TB) *Registry {
 - {name: auth, title: Auth, summary: auth, exclusive: true}
 - {name: platform, title: Platform, summary: p}
 `)},
-		"base/feature.yaml":                 {Data: []byte("name: base\ngroup: \"\"\nsummary: base\nenv:\n  - {name: PORT, default: \"8080\", doc: port}\n")},
-		"base/files/README.md.tmpl":         {Data: []byte("# {{.Name}}\n{{range .Features}}- {{.Name}}\n{{end}}{{if has \"redis\"}}redis!\n{{end}}")},
+		"slots.yaml":                        {Data: []byte("- {name: readme, doc: README lines}\n")},
+		"services/postgres.yaml":            {Data: []byte(testService("postgres", "DATABASE_URL"))},
+		"services/redis.yaml":               {Data: []byte(testService("redis", "REDIS_URL"))},
+		"base/feature.yaml":                 {Data: []byte("name: base\ngroup: \"\"\nsummary: base\nenv:\n  - {name: PORT, field: Port, default: \"8080\", doc: port}\n")},
+		"base/files/README.md.tmpl":         {Data: []byte("# {{.Name}}\n{{range .Features}}- {{.Name}}\n{{end}}{{- slot \"readme\"}}\n")},
 		"base/files/main.go.tmpl":           {Data: []byte("package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"{{.Module}}/internal/x\"\n\t\"github.com/redis/go-redis/v9\"\n)\n\nfunc main() { fmt.Println(x.X) }\n")},
-		"features/sqlite/feature.yaml":      {Data: []byte("name: sqlite\ngroup: database\nsummary: SQLite\nenv:\n  - {name: DATABASE_URL, default: \"file:data/app.db\", doc: db}\n")},
+		"features/sqlite/feature.yaml":      {Data: []byte("name: sqlite\ngroup: database\nsummary: SQLite\nenv:\n  - {name: DATABASE_URL, field: DatabaseURL, default: \"file:data/app.db\", doc: db}\n")},
 		"features/sqlite/files/db.txt.tmpl": {Data: []byte("sqlite\n")},
-		"features/postgres/feature.yaml":    {Data: []byte("name: postgres\ngroup: database\nsummary: PostgreSQL\nservices: [postgres]\nenv:\n  - {name: DATABASE_URL, required: true, doc: db}\n")},
+		"features/postgres/feature.yaml":    {Data: []byte("name: postgres\ngroup: database\nsummary: PostgreSQL\nservices: [postgres]\nenv:\n  - {name: DATABASE_URL, field: DatabaseURL, required: true, test: \"postgres://x\", doc: db}\n")},
 		"features/postgres/files/db.txt":    {Data: []byte("postgres\n")},
 		"features/users/feature.yaml":       {Data: []byte("name: users\ngroup: platform\nsummary: Users\n")},
 		"features/auth-a/feature.yaml":      {Data: []byte("name: auth-a\ngroup: auth\nsummary: A\nrequires: [users]\n")},
 		"features/auth-b/feature.yaml":      {Data: []byte("name: auth-b\ngroup: auth\nsummary: B\nrequires: [users]\n")},
 		"features/redis/feature.yaml":       {Data: []byte("name: redis\ngroup: platform\nsummary: Redis\nconflicts: [lonely]\nservices: [redis]\n")},
+		"features/redis/slots/readme.tmpl":  {Data: []byte("redis!\n")},
 		"features/lonely/feature.yaml":      {Data: []byte("name: lonely\ngroup: platform\nsummary: L\n")},
 		"features/lonely/files/empty.txt":   {Data: []byte("{{if has \"redis\"}}x{{end}}\n")},
 	}
@@ -38,6 +42,13 @@ func testRegistry(t testing.TB) *Registry {
 		t.Fatal(err)
 	}
 	return reg
+}
+
+// testService is a valid templates/services/<name>.yaml.
+func testService(name, env string) string {
+	return "name: " + name + "\nsummary: " + name + "\nenv: " + env + "\ndebian: " + name + "\n" +
+		"compose:\n  url: " + name + "://compose\n  service: |\n    image: " + name + "\n" +
+		"ci:\n  url: " + name + "://ci\n  service: |\n    image: " + name + "\n"
 }
 
 func TestValidateName(t *testing.T) {

@@ -8,5 +8,5 @@ import "embed"
 // FS is the embedded template tree. The all: prefix keeps dot-files such as
 // .gitignore and .env.example.tmpl.
 //
-//go:embed groups.yaml all:base all:features
+//go:embed groups.yaml slots.yaml services all:base all:features
 var FS embed.FS

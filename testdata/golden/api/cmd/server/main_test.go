@@ -52,7 +52,7 @@ func TestRunMigrate(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	ctx := context.Background()
 	// A valid DATABASE_URL that nothing connects to: every case fails first.
-	dbURL := "file:" + t.TempDir() + "/unused.db"
+	dbURL := dbtest.UnusedURL(t)
 	tests := []struct {
 		name string
 		args []string

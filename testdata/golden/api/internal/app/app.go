@@ -1,10 +1,12 @@
 // Package app wires the service together: configuration in, a running HTTP
-// server out. It is the one place where features are connected; each
-// feature adds a short, commented section to New.
+// server out. New builds what every service has; each feature is wired by
+// one function in its own file of this package (internal/app/<feature>.go),
+// called from New in dependency order.
 package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,16 +14,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"example.com/myapp/internal/api"
 	v1 "example.com/myapp/internal/api/v1"
-	"example.com/myapp/internal/auth"
 	"example.com/myapp/internal/config"
 	"example.com/myapp/internal/db"
 	"example.com/myapp/internal/health"
 	"example.com/myapp/internal/httpx"
 	"example.com/myapp/internal/items"
-	"example.com/myapp/internal/ratelimit"
-	"example.com/myapp/internal/users"
 )
 
 // Name is the service name, shown in the API docs.
@@ -37,6 +38,18 @@ type App struct {
 	handler http.Handler
 	closers []func() error
 	drain   health.Drain // started on shutdown: /health/ready answers 503
+}
+
+// wiring is what New builds the service from: the parts every feature may
+// use and add to. A feature's wiring function appends its readiness checks
+// and middleware, fills its v1 dependencies, and shares what others use.
+type wiring struct {
+	db     *sql.DB
+	mux    *http.ServeMux
+	api    huma.API
+	v1     v1.Deps            // what the v1 handlers need
+	checks []health.Check     // readiness checks, one per dependency
+	chain  httpx.ChainOptions // the middleware; features add theirs by stage
 }
 
 // New connects to every dependency and builds the HTTP handler. Call Close
@@ -61,67 +74,48 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 	}
 
-	// Stores and services.
-	itemStore := items.NewSQLStore(sqlDB)
-	userStore := users.NewSQLStore(sqlDB)
-
-	// Built-in authentication: tokens, refresh sessions, password hashing.
-	// Without an email feature, reset and verification tokens are logged
-	// (with the token only in development).
-	authSvc, err := auth.New(sqlDB, userStore, auth.Config{
-		Production: cfg.Env == config.Production,
-		Secret:     cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
-		AccessTTL: cfg.AuthAccessTTL, RefreshTTL: cfg.AuthRefreshTTL, SessionMaxAge: cfg.AuthSessionMaxAge,
-		MaxConcurrentHashes: cfg.AuthMaxConcurrentHashes,
-		OAuth: auth.OAuthConfig{
-			RedirectBaseURL: cfg.OAuthRedirectBaseURL,
-			GitHubClientID:  cfg.OAuthGitHubClientID, GitHubClientSecret: cfg.OAuthGitHubClientSecret,
-			GoogleClientID: cfg.OAuthGoogleClientID, GoogleClientSecret: cfg.OAuthGoogleClientSecret,
-		},
-	}, auth.LogNotifier{Log: log, ShowTokens: cfg.Env == config.Development}, log)
-	if err != nil {
-		return nil, err
-	}
-
-	// Rate limits (feature ratelimit), counted in memory.
-	var rateStore ratelimit.Store = ratelimit.NewMemory(ratelimit.DefaultMaxKeys)
-
-	// Readiness checks: one per dependency. Optional ones only degrade.
-	checks := []health.Check{
-		{Name: "database", Ping: sqlDB.PingContext},
-	}
-
-	// HTTP routes.
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health/live", health.Live)
-	mux.Handle("GET /health/ready", a.drain.Wrap(health.Ready(checks...)))
-	apiV1 := api.New(mux, Name, Version)
-	deps := v1.Deps{Items: itemStore}
-	// Users: who the caller is comes from the auth feature.
-	deps.Users = userStore
-	deps.Guard, deps.Auth = users.NewGuard(apiV1, authSvc), authSvc
-	v1.Register(apiV1, deps)
+	w := &wiring{
+		db:     sqlDB,
+		mux:    mux,
+		api:    api.New(mux, Name, Version),
+		v1:     v1.Deps{Items: items.NewSQLStore(sqlDB)},
+		checks: []health.Check{{Name: "database", Ping: sqlDB.PingContext}},
+		chain: httpx.ChainOptions{
+			Log:          log,
+			HSTS:         cfg.HSTS,
+			CORSOrigins:  cfg.CORSAllowedOrigins,
+			MaxBodyBytes: cfg.MaxBodyBytes,
+			ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
+		},
+	}
 
-	// Middleware: see httpx.Chain for what runs in which order.
-	chain := httpx.ChainOptions{
-		Log:          log,
-		HSTS:         cfg.HSTS,
-		CORSOrigins:  cfg.CORSAllowedOrigins,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
+	// Features, dependencies first.
+	for _, wire := range []func(context.Context, *wiring) error{
+		a.wireUsers,
+		a.wireAuthBuiltin,
+	} {
+		if err := wire(ctx, w); err != nil {
+			return nil, err
+		}
 	}
-	limiter, err := ratelimit.New(ratelimit.Config{
-		Default:  cfg.RateLimitDefault,
-		Routes:   cfg.RateLimitRoutes,
-		Store:    rateStore,
-		Mux:      mux,
-		ClientIP: chain.ClientIP,
-	})
-	if err != nil {
-		return nil, err
+
+	// Routes: every API version; see internal/api/v1/routes.go.
+	v1.Register(w.api, w.v1)
+
+	// Features whose middleware needs the registered routes.
+	for _, wire := range []func(context.Context, *wiring) error{
+		a.wireRatelimit,
+	} {
+		if err := wire(ctx, w); err != nil {
+			return nil, err
+		}
 	}
-	chain.RateLimit = limiter.Middleware
-	a.handler = httpx.Chain(httpx.Routes(mux), chain)
+
+	// Probes, and the middleware around everything (see httpx.Chain).
+	mux.HandleFunc("GET /health/live", health.Live)
+	mux.Handle("GET /health/ready", a.drain.Wrap(health.Ready(w.checks...)))
+	a.handler = httpx.Chain(httpx.Routes(mux), w.chain)
 	return a, nil
 }
 

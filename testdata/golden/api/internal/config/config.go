@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"reflect"
@@ -22,79 +23,143 @@ import (
 	"example.com/myapp/internal/ratelimit"
 )
 
-// Config is the service configuration.
+// Config is the service configuration: one field per variable, with its
+// default. Each feature's variables are declared in its feature.yaml and
+// listed here in a section of their own.
 type Config struct {
-	// Env is the deployment environment: development, production or test.
+	// Env (APP_ENV): Deployment environment: development, production or test.
 	Env Environment `env:"APP_ENV" envDefault:"development"`
-	// Port is the TCP port the HTTP server listens on.
+
+	// Host (HOST): Interface address the HTTP server listens on, e.g.
+	// 127.0.0.1; empty listens on every interface, as container platforms
+	// expect.
+	Host string `env:"HOST"`
+
+	// Port (PORT): TCP port the HTTP server listens on.
 	Port Port `env:"PORT" envDefault:"8080"`
-	// LogLevel is the minimum level of log records written.
+
+	// LogLevel (LOG_LEVEL): Minimum log level: debug, info, warn or error.
 	LogLevel slog.Level `env:"LOG_LEVEL" envDefault:"info"`
-	// DatabaseURL is the SQLite database file, e.g. "file:data/app.db".
-	DatabaseURL string `env:"DATABASE_URL" envDefault:"file:data/app.db"`
-	// MigrateOnStart applies pending migrations when serve starts.
+
+	// MigrateOnStart (MIGRATE_ON_START): Apply pending database migrations
+	// when the server starts.
 	MigrateOnStart bool `env:"MIGRATE_ON_START" envDefault:"true"`
 
-	// ShutdownTimeout bounds how long in-flight requests may take to finish
-	// once the service is asked to stop.
+	// ShutdownTimeout (SHUTDOWN_TIMEOUT): How long in-flight requests may take
+	// to finish on shutdown.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
-	// ShutdownDrain is how long /health/ready answers 503 before the server
-	// stops accepting connections, so load balancers stop routing here
-	// first. 0 (the default, fine in development) stops at once; behind a
-	// load balancer set it above the probe interval times the failure
-	// threshold (e.g. 10s for a 5s interval and 2 failures).
+
+	// ShutdownDrain (SHUTDOWN_DRAIN): How long /health/ready answers 503 on
+	// shutdown before the server stops accepting connections; set it behind a
+	// load balancer (above probe interval x failure threshold).
 	ShutdownDrain time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"0s"`
-	// ReadHeaderTimeout bounds reading request headers (slowloris defence).
+
+	// ReadHeaderTimeout (HTTP_READ_HEADER_TIMEOUT): Time allowed to read
+	// request headers.
 	ReadHeaderTimeout time.Duration `env:"HTTP_READ_HEADER_TIMEOUT" envDefault:"5s"`
-	// ReadTimeout bounds reading a whole request, body included.
+
+	// ReadTimeout (HTTP_READ_TIMEOUT): Time allowed to read a whole request,
+	// body included.
 	ReadTimeout time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"15s"`
-	// WriteTimeout bounds writing a response.
+
+	// WriteTimeout (HTTP_WRITE_TIMEOUT): Time allowed to write a response.
 	WriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s"`
-	// IdleTimeout bounds how long a keep-alive connection may stay idle.
+
+	// IdleTimeout (HTTP_IDLE_TIMEOUT): How long an idle keep-alive connection
+	// stays open.
 	IdleTimeout time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"60s"`
 
-	// CORSAllowedOrigins are the browser origins allowed to call the API,
-	// matched exactly; none means CORS is off (same-origin only).
+	// CORSAllowedOrigins (CORS_ALLOWED_ORIGINS): Comma-separated browser
+	// origins allowed to call the API, matched exactly (scheme://host[:port],
+	// no wildcards); empty turns CORS off.
 	CORSAllowedOrigins Origins `env:"CORS_ALLOWED_ORIGINS"`
-	// TrustedProxies are the proxies whose X-Forwarded-For is believed;
-	// none means the connecting address is always the client.
+
+	// TrustedProxies (TRUSTED_PROXIES): Comma-separated networks or addresses
+	// of reverse proxies whose X-Forwarded-For is trusted, e.g. 10.0.0.0/8;
+	// empty trusts none.
 	TrustedProxies CIDRs `env:"TRUSTED_PROXIES"`
-	// MaxBodyBytes is the largest request body accepted (413 beyond).
+
+	// MaxBodyBytes (MAX_BODY_BYTES): Largest request body accepted, in bytes;
+	// larger ones get 413.
 	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
-	// HSTS sends Strict-Transport-Security: only when served over HTTPS.
+
+	// HSTS (HSTS_ENABLED): Send Strict-Transport-Security; set true only when
+	// clients reach the service over HTTPS.
 	HSTS bool `env:"HSTS_ENABLED" envDefault:"false"`
 
-	// RateLimitDefault is every route's per-client limit, e.g. "60/minute".
+	// Feature ratelimit: Per-client sliding-window rate limits with RateLimit
+	// headers; in memory, or shared through Redis with the redis feature.
+	//
+	// RateLimitDefault (RATE_LIMIT_DEFAULT): Requests each client may make in
+	// any sliding window, as count/unit with unit second, minute, hour or day.
 	RateLimitDefault ratelimit.Spec `env:"RATE_LIMIT_DEFAULT" envDefault:"60/minute"`
-	// RateLimitRoutes are per-route limits: "POST /api/v1/items=10/minute,...".
+
+	// RateLimitRoutes (RATE_LIMIT_ROUTES): Per-route limits replacing the
+	// default, comma-separated pattern=count/unit, with route patterns as
+	// registered (e.g. GET /api/v1/items/{id}=300/minute).
 	RateLimitRoutes ratelimit.Routes `env:"RATE_LIMIT_ROUTES"`
 
-	// Built-in authentication (auth-builtin); see internal/auth.
-	// JWTSecret signs access tokens: 32+ random bytes, base64. Required in
-	// production; in development an ephemeral key is made when it is unset.
+	// Feature sqlite: SQLite through modernc.org/sqlite (pure Go, no cgo); a
+	// file under ./data.
+	//
+	// DatabaseURL (DATABASE_URL): SQLite database file; its directory is
+	// created if missing.
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"file:data/app.db"`
+
+	// Feature auth-builtin: Built-in accounts - argon2id passwords, HS256
+	// access tokens, rotating refresh tokens, reset and verification, optional
+	// GitHub/Google sign-in.
+	//
+	// JWTSecret (JWT_SECRET): Key that signs access tokens: 32+ random bytes,
+	// base64 (openssl rand -base64 32). Required in production; unset in
+	// development means an ephemeral key.
 	JWTSecret string `env:"JWT_SECRET"`
-	// JWTIssuer and JWTAudience are the exact iss and aud of access tokens.
-	JWTIssuer   string `env:"JWT_ISSUER" envDefault:"myapp"`
+
+	// JWTIssuer (JWT_ISSUER): Exact iss claim of access tokens.
+	JWTIssuer string `env:"JWT_ISSUER" envDefault:"myapp"`
+
+	// JWTAudience (JWT_AUDIENCE): Exact aud claim of access tokens.
 	JWTAudience string `env:"JWT_AUDIENCE" envDefault:"myapp-api"`
-	// AuthAccessTTL is the lifetime of an access token.
+
+	// AuthAccessTTL (AUTH_ACCESS_TTL): Lifetime of an access token.
 	AuthAccessTTL time.Duration `env:"AUTH_ACCESS_TTL" envDefault:"15m"`
-	// AuthRefreshTTL is the lifetime of a refresh token; each use gives a new one.
+
+	// AuthRefreshTTL (AUTH_REFRESH_TTL): Lifetime of a refresh token; every
+	// use returns a new one.
 	AuthRefreshTTL time.Duration `env:"AUTH_REFRESH_TTL" envDefault:"720h"`
-	// AuthSessionMaxAge caps a sign-in however often it is refreshed.
+
+	// AuthSessionMaxAge (AUTH_SESSION_MAX_AGE): Absolute lifetime of a
+	// sign-in, however often it is refreshed.
 	AuthSessionMaxAge time.Duration `env:"AUTH_SESSION_MAX_AGE" envDefault:"2160h"`
-	// AuthMaxConcurrentHashes caps simultaneous password hashes (19 MiB
-	// each); 0 means the number of CPUs.
+
+	// AuthMaxConcurrentHashes (AUTH_MAX_CONCURRENT_HASHES): Password hashes
+	// (19 MiB each) allowed at once; 0 means the number of CPUs.
 	AuthMaxConcurrentHashes int `env:"AUTH_MAX_CONCURRENT_HASHES" envDefault:"0"`
-	// OAuth sign-in: each provider is on when its id and secret are set.
-	OAuthRedirectBaseURL    string `env:"OAUTH_REDIRECT_BASE_URL"`
-	OAuthGitHubClientID     string `env:"OAUTH_GITHUB_CLIENT_ID"`
+
+	// OAuthRedirectBaseURL (OAUTH_REDIRECT_BASE_URL): Public URL of this
+	// service, for OAuth callbacks (needed when a provider is configured).
+	OAuthRedirectBaseURL string `env:"OAUTH_REDIRECT_BASE_URL"`
+
+	// OAuthGitHubClientID (OAUTH_GITHUB_CLIENT_ID): GitHub OAuth app client
+	// id; GitHub sign-in is off when unset.
+	OAuthGitHubClientID string `env:"OAUTH_GITHUB_CLIENT_ID"`
+
+	// OAuthGitHubClientSecret (OAUTH_GITHUB_CLIENT_SECRET): GitHub OAuth app
+	// client secret.
 	OAuthGitHubClientSecret string `env:"OAUTH_GITHUB_CLIENT_SECRET"`
-	OAuthGoogleClientID     string `env:"OAUTH_GOOGLE_CLIENT_ID"`
+
+	// OAuthGoogleClientID (OAUTH_GOOGLE_CLIENT_ID): Google OAuth client id;
+	// Google sign-in is off when unset.
+	OAuthGoogleClientID string `env:"OAUTH_GOOGLE_CLIENT_ID"`
+
+	// OAuthGoogleClientSecret (OAUTH_GOOGLE_CLIENT_SECRET): Google OAuth
+	// client secret.
 	OAuthGoogleClientSecret string `env:"OAUTH_GOOGLE_CLIENT_SECRET"`
 }
 
-// Addr is the address the HTTP server listens on.
-func (c Config) Addr() string { return ":" + strconv.Itoa(int(c.Port)) }
+// Addr is the address the HTTP server listens on: HOST (all interfaces
+// when empty, as container platforms expect) and PORT.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))) }
 
 // Load reads the configuration from getenv (os.Getenv in production, a map
 // in tests) and validates it. An empty variable counts as unset.
@@ -144,8 +209,8 @@ func (c Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", strings.ToLower(c.LogLevel.String())))
 	}
-	isPostgres := strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
-	if isPostgres {
+
+	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New(`DATABASE_URL: this service uses SQLite; want a file URL such as "file:data/app.db"`))
 	}
 	return sortedJoin(errs)

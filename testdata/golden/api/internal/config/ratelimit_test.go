@@ -13,7 +13,7 @@ func TestLoadRateLimits(t *testing.T) {
 		"RATE_LIMIT_DEFAULT": "100/hour",
 		"RATE_LIMIT_ROUTES":  "POST /api/v1/items=10/minute, GET /api/v1/items/{id}=5/second",
 	}
-	cfg, err := Load(envOf(vars))
+	cfg, err := Load(envOf(testEnv(vars)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestLoadRateLimitErrors(t *testing.T) {
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
 			vars := map[string]string{tc.key: tc.value}
-			_, err := Load(envOf(vars))
+			_, err := Load(envOf(testEnv(vars)))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Load() error = %v, want it to contain %q", err, tc.want)
 			}

@@ -290,7 +290,7 @@ func BenchmarkChain(b *testing.B) {
 		Log:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		CORSOrigins:  []string{"https://app.example.com"},
 		MaxBodyBytes: 1 << 20,
-		RateLimit:    lim.Middleware,
+		Guard:        []httpx.Middleware{lim.Middleware},
 	})
 	for _, bc := range []struct {
 		name string

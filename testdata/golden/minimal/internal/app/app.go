@@ -1,16 +1,20 @@
 // Package app wires the service together: configuration in, a running HTTP
-// server out. It is the one place where features are connected; each
-// feature adds a short, commented section to New.
+// server out. New builds what every service has; each feature is wired by
+// one function in its own file of this package (internal/app/<feature>.go),
+// called from New in dependency order.
 package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"example.com/myapp/internal/api"
 	v1 "example.com/myapp/internal/api/v1"
@@ -36,6 +40,18 @@ type App struct {
 	drain   health.Drain // started on shutdown: /health/ready answers 503
 }
 
+// wiring is what New builds the service from: the parts every feature may
+// use and add to. A feature's wiring function appends its readiness checks
+// and middleware, fills its v1 dependencies, and shares what others use.
+type wiring struct {
+	db     *sql.DB
+	mux    *http.ServeMux
+	api    huma.API
+	v1     v1.Deps            // what the v1 handlers need
+	checks []health.Check     // readiness checks, one per dependency
+	chain  httpx.ChainOptions // the middleware; features add theirs by stage
+}
+
 // New connects to every dependency and builds the HTTP handler. Call Close
 // when done, also after an error from Run.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
@@ -58,31 +74,29 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 	}
 
-	// Stores and services.
-	itemStore := items.NewSQLStore(sqlDB)
-
-	// Readiness checks: one per dependency. Optional ones only degrade.
-	checks := []health.Check{
-		{Name: "database", Ping: sqlDB.PingContext},
-	}
-
-	// HTTP routes.
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health/live", health.Live)
-	mux.Handle("GET /health/ready", a.drain.Wrap(health.Ready(checks...)))
-	apiV1 := api.New(mux, Name, Version)
-	deps := v1.Deps{Items: itemStore}
-	v1.Register(apiV1, deps)
-
-	// Middleware: see httpx.Chain for what runs in which order.
-	chain := httpx.ChainOptions{
-		Log:          log,
-		HSTS:         cfg.HSTS,
-		CORSOrigins:  cfg.CORSAllowedOrigins,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
+	w := &wiring{
+		db:     sqlDB,
+		mux:    mux,
+		api:    api.New(mux, Name, Version),
+		v1:     v1.Deps{Items: items.NewSQLStore(sqlDB)},
+		checks: []health.Check{{Name: "database", Ping: sqlDB.PingContext}},
+		chain: httpx.ChainOptions{
+			Log:          log,
+			HSTS:         cfg.HSTS,
+			CORSOrigins:  cfg.CORSAllowedOrigins,
+			MaxBodyBytes: cfg.MaxBodyBytes,
+			ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
+		},
 	}
-	a.handler = httpx.Chain(httpx.Routes(mux), chain)
+
+	// Routes: every API version; see internal/api/v1/routes.go.
+	v1.Register(w.api, w.v1)
+
+	// Probes, and the middleware around everything (see httpx.Chain).
+	mux.HandleFunc("GET /health/live", health.Live)
+	mux.Handle("GET /health/ready", a.drain.Wrap(health.Ready(w.checks...)))
+	a.handler = httpx.Chain(httpx.Routes(mux), w.chain)
 	return a, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"reflect"
@@ -20,51 +21,81 @@ import (
 	"github.com/caarlos0/env/v11"
 )
 
-// Config is the service configuration.
+// Config is the service configuration: one field per variable, with its
+// default. Each feature's variables are declared in its feature.yaml and
+// listed here in a section of their own.
 type Config struct {
-	// Env is the deployment environment: development, production or test.
+	// Env (APP_ENV): Deployment environment: development, production or test.
 	Env Environment `env:"APP_ENV" envDefault:"development"`
-	// Port is the TCP port the HTTP server listens on.
+
+	// Host (HOST): Interface address the HTTP server listens on, e.g.
+	// 127.0.0.1; empty listens on every interface, as container platforms
+	// expect.
+	Host string `env:"HOST"`
+
+	// Port (PORT): TCP port the HTTP server listens on.
 	Port Port `env:"PORT" envDefault:"8080"`
-	// LogLevel is the minimum level of log records written.
+
+	// LogLevel (LOG_LEVEL): Minimum log level: debug, info, warn or error.
 	LogLevel slog.Level `env:"LOG_LEVEL" envDefault:"info"`
-	// DatabaseURL is the SQLite database file, e.g. "file:data/app.db".
-	DatabaseURL string `env:"DATABASE_URL" envDefault:"file:data/app.db"`
-	// MigrateOnStart applies pending migrations when serve starts.
+
+	// MigrateOnStart (MIGRATE_ON_START): Apply pending database migrations
+	// when the server starts.
 	MigrateOnStart bool `env:"MIGRATE_ON_START" envDefault:"true"`
 
-	// ShutdownTimeout bounds how long in-flight requests may take to finish
-	// once the service is asked to stop.
+	// ShutdownTimeout (SHUTDOWN_TIMEOUT): How long in-flight requests may take
+	// to finish on shutdown.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
-	// ShutdownDrain is how long /health/ready answers 503 before the server
-	// stops accepting connections, so load balancers stop routing here
-	// first. 0 (the default, fine in development) stops at once; behind a
-	// load balancer set it above the probe interval times the failure
-	// threshold (e.g. 10s for a 5s interval and 2 failures).
+
+	// ShutdownDrain (SHUTDOWN_DRAIN): How long /health/ready answers 503 on
+	// shutdown before the server stops accepting connections; set it behind a
+	// load balancer (above probe interval x failure threshold).
 	ShutdownDrain time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"0s"`
-	// ReadHeaderTimeout bounds reading request headers (slowloris defence).
+
+	// ReadHeaderTimeout (HTTP_READ_HEADER_TIMEOUT): Time allowed to read
+	// request headers.
 	ReadHeaderTimeout time.Duration `env:"HTTP_READ_HEADER_TIMEOUT" envDefault:"5s"`
-	// ReadTimeout bounds reading a whole request, body included.
+
+	// ReadTimeout (HTTP_READ_TIMEOUT): Time allowed to read a whole request,
+	// body included.
 	ReadTimeout time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"15s"`
-	// WriteTimeout bounds writing a response.
+
+	// WriteTimeout (HTTP_WRITE_TIMEOUT): Time allowed to write a response.
 	WriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s"`
-	// IdleTimeout bounds how long a keep-alive connection may stay idle.
+
+	// IdleTimeout (HTTP_IDLE_TIMEOUT): How long an idle keep-alive connection
+	// stays open.
 	IdleTimeout time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"60s"`
 
-	// CORSAllowedOrigins are the browser origins allowed to call the API,
-	// matched exactly; none means CORS is off (same-origin only).
+	// CORSAllowedOrigins (CORS_ALLOWED_ORIGINS): Comma-separated browser
+	// origins allowed to call the API, matched exactly (scheme://host[:port],
+	// no wildcards); empty turns CORS off.
 	CORSAllowedOrigins Origins `env:"CORS_ALLOWED_ORIGINS"`
-	// TrustedProxies are the proxies whose X-Forwarded-For is believed;
-	// none means the connecting address is always the client.
+
+	// TrustedProxies (TRUSTED_PROXIES): Comma-separated networks or addresses
+	// of reverse proxies whose X-Forwarded-For is trusted, e.g. 10.0.0.0/8;
+	// empty trusts none.
 	TrustedProxies CIDRs `env:"TRUSTED_PROXIES"`
-	// MaxBodyBytes is the largest request body accepted (413 beyond).
+
+	// MaxBodyBytes (MAX_BODY_BYTES): Largest request body accepted, in bytes;
+	// larger ones get 413.
 	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
-	// HSTS sends Strict-Transport-Security: only when served over HTTPS.
+
+	// HSTS (HSTS_ENABLED): Send Strict-Transport-Security; set true only when
+	// clients reach the service over HTTPS.
 	HSTS bool `env:"HSTS_ENABLED" envDefault:"false"`
+
+	// Feature sqlite: SQLite through modernc.org/sqlite (pure Go, no cgo); a
+	// file under ./data.
+	//
+	// DatabaseURL (DATABASE_URL): SQLite database file; its directory is
+	// created if missing.
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"file:data/app.db"`
 }
 
-// Addr is the address the HTTP server listens on.
-func (c Config) Addr() string { return ":" + strconv.Itoa(int(c.Port)) }
+// Addr is the address the HTTP server listens on: HOST (all interfaces
+// when empty, as container platforms expect) and PORT.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))) }
 
 // Load reads the configuration from getenv (os.Getenv in production, a map
 // in tests) and validates it. An empty variable counts as unset.
@@ -114,8 +145,8 @@ func (c Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", strings.ToLower(c.LogLevel.String())))
 	}
-	isPostgres := strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
-	if isPostgres {
+
+	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New(`DATABASE_URL: this service uses SQLite; want a file URL such as "file:data/app.db"`))
 	}
 	return sortedJoin(errs)

@@ -3,6 +3,7 @@ package config
 import (
 	"bufio"
 	"log/slog"
+	"maps"
 	"os"
 	"reflect"
 	"strings"
@@ -15,8 +16,18 @@ func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// testEnv is the smallest valid environment (a value for every required
+// variable; nothing connects to them) with vars on top.
+func testEnv(vars map[string]string) map[string]string {
+	env := map[string]string{}
+	maps.Copy(env, vars)
+	return env
+}
+
+// TestLoadDefaults checks every default of every variable: what Load makes
+// of the envDefault tags is the value the variable's declaration promises.
 func TestLoadDefaults(t *testing.T) {
-	cfg, err := Load(envOf(nil))
+	cfg, err := Load(envOf(testEnv(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +35,6 @@ func TestLoadDefaults(t *testing.T) {
 		Env:               Development,
 		Port:              8080,
 		LogLevel:          slog.LevelInfo,
-		DatabaseURL:       "file:data/app.db",
 		MigrateOnStart:    true,
 		ShutdownTimeout:   15 * time.Second,
 		ShutdownDrain:     0,
@@ -33,6 +43,8 @@ func TestLoadDefaults(t *testing.T) {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxBodyBytes:      1 << 20,
+		HSTS:              false,
+		DatabaseURL:       "file:data/app.db",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() = %+v\nwant %+v", cfg, want)
@@ -43,21 +55,24 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func TestLoadValues(t *testing.T) {
-	cfg, err := Load(envOf(map[string]string{
+	cfg, err := Load(envOf(testEnv(map[string]string{
 		"APP_ENV":          "production",
+		"HOST":             "127.0.0.1",
 		"PORT":             "9000",
 		"LOG_LEVEL":        "debug",
-		"DATABASE_URL":     "file:/var/lib/app.db",
 		"MIGRATE_ON_START": "false",
 		"SHUTDOWN_TIMEOUT": "3s",
 		"SHUTDOWN_DRAIN":   "10s",
-	}))
+	})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Env != Production || cfg.Port != 9000 || cfg.LogLevel != slog.LevelDebug ||
-		cfg.DatabaseURL != "file:/var/lib/app.db" || cfg.MigrateOnStart || cfg.ShutdownTimeout != 3*time.Second || cfg.ShutdownDrain != 10*time.Second {
+		cfg.MigrateOnStart || cfg.ShutdownTimeout != 3*time.Second || cfg.ShutdownDrain != 10*time.Second {
 		t.Errorf("Load() = %+v", cfg)
+	}
+	if got := cfg.Addr(); got != "127.0.0.1:9000" {
+		t.Errorf("Addr() = %q, want 127.0.0.1:9000", got)
 	}
 }
 
@@ -76,12 +91,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad duration", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, `SHUTDOWN_TIMEOUT: "soon" is not a duration`},
 		{"negative duration", map[string]string{"HTTP_READ_TIMEOUT": "-1s"}, `HTTP_READ_TIMEOUT: -1s must be positive`},
 		{"negative drain", map[string]string{"SHUTDOWN_DRAIN": "-1s"}, `SHUTDOWN_DRAIN: -1s must not be negative`},
-		{"postgres url", map[string]string{"DATABASE_URL": "postgres://localhost/app"}, `DATABASE_URL: this service uses SQLite`},
 		{"two errors", map[string]string{"PORT": "x", "APP_ENV": "y"}, `APP_ENV: "y" is not one of development, production, test; PORT: "x" is not a valid port`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(envOf(tt.env))
+			_, err := Load(envOf(testEnv(tt.env)))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Load() error = %v, want it to contain %q", err, tt.want)
 			}
@@ -90,28 +104,51 @@ func TestLoadErrors(t *testing.T) {
 }
 
 // TestEnvExample keeps .env.example and Config in step: every variable
-// Config reads is documented there, and nothing else is.
+// Config reads is documented there with the same default (or marked
+// required), and nothing else is.
 func TestEnvExample(t *testing.T) {
 	f, err := os.Open("../../.env.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	documented := map[string]bool{}
+	documented := map[string]string{} // variable -> its comment line
+	comment := ""
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "#"):
+			comment = line
+		default:
+			key, _, _ := strings.Cut(line, "=")
+			documented[key] = comment
+		}
+	}
+	t0 := reflect.TypeFor[Config]()
+	for i := range t0.NumField() {
+		field := t0.Field(i)
+		key, opts, _ := strings.Cut(field.Tag.Get("env"), ",")
+		comment, ok := documented[key]
+		if !ok {
+			t.Errorf("%s is read by Config but missing from .env.example", key)
 			continue
 		}
-		key, _, _ := strings.Cut(line, "=")
-		documented[key] = true
-	}
-	for _, key := range fieldKeys() {
-		if !documented[key] {
-			t.Errorf("%s is read by Config but missing from .env.example", key)
-		}
 		delete(documented, key)
+		def, hasDefault := field.Tag.Lookup("envDefault")
+		switch {
+		case strings.Contains(opts, "required"):
+			if !strings.Contains(comment, "(required)") {
+				t.Errorf("%s is required by Config, but .env.example does not say so: %q", key, comment)
+			}
+		case hasDefault:
+			if !strings.Contains(comment, "(default: "+def+")") {
+				t.Errorf("%s defaults to %q in Config, but .env.example says %q", key, def, comment)
+			}
+		case strings.Contains(comment, "(default: "):
+			t.Errorf("%s has no default in Config, but .env.example says %q", key, comment)
+		}
 	}
 	for key := range documented {
 		t.Errorf("%s is in .env.example but Config does not read it", key)

@@ -16,7 +16,7 @@ func TestLoadHTTPSettings(t *testing.T) {
 		"MAX_BODY_BYTES":       "2048",
 		"HSTS_ENABLED":         "true",
 	}
-	cfg, err := Load(envOf(vars))
+	cfg, err := Load(envOf(testEnv(vars)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestLoadHTTPSettingsErrors(t *testing.T) {
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
 			vars := map[string]string{tc.key: tc.value}
-			_, err := Load(envOf(vars))
+			_, err := Load(envOf(testEnv(vars)))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Load() error = %v, want it to contain %q", err, tc.want)
 			}

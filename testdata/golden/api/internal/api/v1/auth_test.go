@@ -32,7 +32,7 @@ func newAuthAPI(t *testing.T) http.Handler {
 	}
 	mux := http.NewServeMux()
 	a := api.New(mux, "test", "1.0.0")
-	v1.Register(a, v1.Deps{Items: items.NewSQLStore(db), Users: store, Guard: users.NewGuard(a, svc), Auth: svc})
+	v1.Register(a, v1.Deps{Items: items.NewSQLStore(db), Users: store, Authenticator: svc, Auth: svc})
 	return mux
 }
 

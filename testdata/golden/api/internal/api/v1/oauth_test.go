@@ -264,7 +264,7 @@ func newOAuthAPI(t *testing.T, production bool, providers ...string) *oauthEnv {
 	}
 	mux := http.NewServeMux()
 	a := api.New(mux, "test", "1.0.0")
-	v1.Register(a, v1.Deps{Items: items.NewSQLStore(db), Users: e.store, Guard: users.NewGuard(a, svc), Auth: svc})
+	v1.Register(a, v1.Deps{Items: items.NewSQLStore(db), Users: e.store, Authenticator: svc, Auth: svc})
 	e.h = mux
 	return e
 }

@@ -17,10 +17,12 @@ const Prefix = "/api/v1"
 // Deps are what the v1 handlers need.
 type Deps struct {
 	Items items.Store
-	// Users and Guard come with the users feature.
-	Users users.Store
-	Guard users.Guard
-	// Auth comes with auth-builtin.
+	// Users stores the accounts (users feature); Authenticator says who a
+	// bearer token belongs to and comes from the auth feature (nil without
+	// one: every token is refused).
+	Users         users.Store
+	Authenticator users.Authenticator
+	// Auth is the built-in sign-in (auth-builtin).
 	Auth *auth.Service
 }
 
@@ -38,8 +40,9 @@ func Register(api huma.API, d Deps) {
 
 	// Users: an admin lists everyone; a user sees and edits themself, an
 	// admin anyone below their role (rules in internal/users/policy.go).
+	guard := newGuard(api, d.Authenticator)
+	authed, admin := guard.requireAuth, guard.requireRole(users.RoleAdmin)
 	uh := userHandlers{store: d.Users}
-	authed, admin := d.Guard.RequireAuth, d.Guard.RequireRole(users.RoleAdmin)
 	huma.Register(g, secured(op(http.MethodGet, "/auth/me", "get-me", "Get the signed-in user", "auth"), authed), uh.me)
 	huma.Register(g, secured(op(http.MethodGet, "/users", "list-users", "List users", "users"), admin), uh.list)
 	huma.Register(g, secured(op(http.MethodGet, "/users/{id}", "get-user", "Get a user", "users"), authed), uh.get)

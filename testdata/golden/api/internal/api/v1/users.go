@@ -38,15 +38,6 @@ func toUser(u users.User) User {
 // etag is the entity tag of a user version; If-Match must repeat it.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
-// secured marks o as needing guard (users.Guard.RequireAuth or
-// RequireRole) and documents the bearer scheme.
-func secured(o huma.Operation, guard func(huma.Context, func(huma.Context))) huma.Operation {
-	o.Middlewares = append(o.Middlewares, guard)
-	o.Security = users.Security
-	o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden)
-	return o
-}
-
 type userHandlers struct {
 	store users.Store
 }
@@ -55,7 +46,7 @@ type userHandlers struct {
 func caller(ctx context.Context) users.User {
 	u, ok := users.FromContext(ctx)
 	if !ok {
-		panic("v1: handler registered without users.Guard") // a wiring bug, caught by tests
+		panic("v1: handler registered without the guard") // a wiring bug, caught by tests
 	}
 	return u
 }

@@ -45,7 +45,7 @@ func newUsersAPI(t *testing.T) *usersAPI {
 	store := users.NewSQLStore(db)
 	mux := http.NewServeMux()
 	a := api.New(mux, "test", "1.0.0")
-	v1.Register(a, v1.Deps{Items: items.NewSQLStore(db), Users: store, Guard: users.NewGuard(a, tokenAuth{store})})
+	v1.Register(a, v1.Deps{Items: items.NewSQLStore(db), Users: store, Authenticator: tokenAuth{store}})
 	return &usersAPI{t: t, h: mux, store: store}
 }
 

@@ -36,3 +36,10 @@ func Open(t testing.TB) *sql.DB {
 	}
 	return sqlDB
 }
+
+// UnusedURL returns a valid DATABASE_URL that nothing has opened, for tests
+// that fail before they connect.
+func UnusedURL(t testing.TB) string {
+	t.Helper()
+	return "file:" + filepath.Join(t.TempDir(), "unused.db")
+}
