@@ -18,7 +18,7 @@ import (
 
 var (
 	slotCallRE = regexp.MustCompile(`\bslot\s+"([^"]*)"`)
-	hasCallRE  = regexp.MustCompile(`\bhas\s+"`)
+	hasCallRE  = regexp.MustCompile(`\bhas\s+"([^"]*)"`)
 	// NNNNN_<feature>_<what>.sql
 	migrationRE = regexp.MustCompile(`^(\d{5})_([a-z][a-z0-9-]*)_([a-z0-9_]+)\.sql$`)
 )
@@ -39,6 +39,14 @@ func (r *Registry) checkTemplates() error {
 		}
 		if strings.HasPrefix(name, r.Base.root+"/") && hasCallRE.Match(src) {
 			return fmt.Errorf("template %s: base names a feature with has; move the feature's part into a slot fragment of its folder (docs/templates.md)", name)
+		}
+		if f := r.owner(name); f != nil {
+			for _, m := range hasCallRE.FindAllSubmatch(src, -1) {
+				other := string(m[1])
+				if other != f.Name && other != BaseName && !slices.Contains(f.Requires, other) && !slices.Contains(f.After, other) {
+					return fmt.Errorf("template %s: has %q names a feature %s does not declare; add it to requires or after in its feature.yaml", name, other, f.Name)
+				}
+			}
 		}
 		for _, m := range slotCallRE.FindAllSubmatch(src, -1) {
 			sl := string(m[1])
@@ -83,6 +91,16 @@ func (r *Registry) checkTemplates() error {
 					return fmt.Errorf("slot %q takes one fragment, but features %s and %s both fill it and can be combined: make them exclusive or use another slot", name, a, b)
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// owner returns the feature whose folder holds a template, or nil.
+func (r *Registry) owner(template string) *Feature {
+	for _, f := range r.Features {
+		if strings.HasPrefix(template, f.root+"/") {
+			return f
 		}
 	}
 	return nil

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"testing/fstest"
 
 	"github.com/goccy/go-yaml"
 
@@ -115,6 +117,36 @@ var featureNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 // LoadRegistry reads the embedded templates and presets.
 func LoadRegistry() (*Registry, error) {
 	return loadRegistry(templates.FS, presets.FS)
+}
+
+// LoadRegistryWithFeature is LoadRegistry plus one feature folder read
+// from dir on disk, as templates/features/<name>. omnistack's own tests use
+// it to prove the slot contract with a throwaway feature.
+func LoadRegistryWithFeature(name, dir string) (*Registry, error) {
+	tfs := fstest.MapFS{}
+	copyTree := func(src fs.FS, prefix string) error {
+		return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fs.ReadFile(src, p)
+			if err != nil {
+				return err
+			}
+			tfs[path.Join(prefix, p)] = &fstest.MapFile{Data: data}
+			return nil
+		})
+	}
+	if err := copyTree(templates.FS, "."); err != nil {
+		return nil, err
+	}
+	if _, ok := tfs[path.Join("features", name, "feature.yaml")]; ok {
+		return nil, fmt.Errorf("feature %s already exists", name)
+	}
+	if err := copyTree(os.DirFS(dir), path.Join("features", name)); err != nil {
+		return nil, err
+	}
+	return loadRegistry(tfs, presets.FS)
 }
 
 func loadRegistry(tfs, pfs fs.FS) (*Registry, error) {

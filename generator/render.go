@@ -231,20 +231,27 @@ func (r *Registry) unknownFeatureError(fn, name string) error {
 // RenderSources renders every template of a resolved spec and formats the
 // Go files. It does not write go.mod, go.sum or the manifest; Render does.
 func (r *Registry) RenderSources(s *Resolved) (Files, error) {
+	files, _, err := r.renderSources(s)
+	return files, err
+}
+
+// renderSources is RenderSources that also returns the renderer, whose
+// slots record what every slot the templates used rendered to.
+func (r *Registry) renderSources(s *Resolved) (Files, *renderer, error) {
 	plan, err := r.Plan(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rr, err := r.newRenderer(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	files := Files{}
 	templateOf := map[string]string{}
 	for _, pf := range plan {
 		out, err := rr.execute(pf.Template)
 		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", pf.Template, err)
+			return nil, nil, fmt.Errorf("render %s: %w", pf.Template, err)
 		}
 		if len(bytes.TrimSpace(out)) == 0 {
 			continue // the template decided this file does not exist for this spec
@@ -253,9 +260,9 @@ func (r *Registry) RenderSources(s *Resolved) (Files, error) {
 		templateOf[pf.Path] = pf.Template
 	}
 	if err := formatGoFiles(files, s.Module, templateOf); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return files, nil
+	return files, rr, nil
 }
 
 // Render produces the complete project of a resolved spec, in memory:

@@ -31,7 +31,7 @@ func testRegistry(t testing.TB) *Registry {
 		"features/auth-b/feature.yaml":      {Data: []byte("name: auth-b\ngroup: auth\nsummary: B\nrequires: [users]\n")},
 		"features/redis/feature.yaml":       {Data: []byte("name: redis\ngroup: platform\nsummary: Redis\nconflicts: [lonely]\nservices: [redis]\n")},
 		"features/redis/slots/readme.tmpl":  {Data: []byte("redis!\n")},
-		"features/lonely/feature.yaml":      {Data: []byte("name: lonely\ngroup: platform\nsummary: L\n")},
+		"features/lonely/feature.yaml":      {Data: []byte("name: lonely\ngroup: platform\nsummary: L\nafter: [redis]\n")},
 		"features/lonely/files/empty.txt":   {Data: []byte("{{if has \"redis\"}}x{{end}}\n")},
 	}
 	pfs := fstest.MapFS{
