@@ -48,7 +48,7 @@ func newAddCmd(sys *System) *cobra.Command {
   omnistack add redis ratelimit --dry-run
   omnistack add postgres        # replaces sqlite (same exclusive group)`,
 		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: completeFeatureArgs,
+		ValidArgsFunction: completeFeatureArgs(sys),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "add", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
 				return reg.WithAdded(m.Features, args)
@@ -68,7 +68,7 @@ func newRemoveCmd(sys *System) *cobra.Command {
 		Example: `  omnistack remove ratelimit
   omnistack remove redis --dry-run`,
 		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: completeFeatureArgs,
+		ValidArgsFunction: completeFeatureArgs(sys),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "remove", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
 				for _, name := range args {
@@ -141,7 +141,7 @@ func groupNames(reg *generator.Registry, group string) []string {
 }
 
 func runUpdate(sys *System, o *updateOptions, verb string, features func(*generator.Registry, *generator.Manifest) ([]string, error)) error {
-	reg, err := generator.LoadRegistry()
+	reg, err := sys.registry()
 	if err != nil {
 		return err
 	}
@@ -223,18 +223,20 @@ func printChanges(w io.Writer, u *generator.Update, withDiff bool) {
 	}
 }
 
-func completeFeatureArgs(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	reg, err := generator.LoadRegistry()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	var out []string
-	for _, name := range reg.FeatureNames() {
-		if !slices.Contains(args, name) {
-			out = append(out, name+"\t"+reg.Features[name].Summary)
+func completeFeatureArgs(sys *System) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		reg, err := sys.registry()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
 		}
+		var out []string
+		for _, name := range reg.FeatureNames() {
+			if !slices.Contains(args, name) {
+				out = append(out, name+"\t"+reg.Features[name].Summary)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 func newStatusCmd(sys *System) *cobra.Command {
@@ -248,7 +250,7 @@ tree at refs/omnistack/pristine).`,
 		Example: "  omnistack status\n  omnistack status -C path/to/project",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := generator.LoadRegistry()
+			reg, err := sys.registry()
 			if err != nil {
 				return err
 			}

@@ -24,7 +24,7 @@ features it requires (added automatically).`,
   omnistack features --json | jq -r '.[].name'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := generator.LoadRegistry()
+			reg, err := sys.registry()
 			if err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ func newPresetsCmd(sys *System) *cobra.Command {
   omnistack new myapp --preset minimal --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := generator.LoadRegistry()
+			reg, err := sys.registry()
 			if err != nil {
 				return err
 			}
@@ -136,31 +136,35 @@ func newCompletionCmd(sys *System) *cobra.Command {
 	}
 }
 
-func completePresets(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	reg, err := generator.LoadRegistry()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
+func completePresets(sys *System) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		reg, err := sys.registry()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		var out []string
+		for _, name := range reg.PresetNames() {
+			out = append(out, name+"\t"+reg.Presets[name].Summary)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
-	var out []string
-	for _, name := range reg.PresetNames() {
-		out = append(out, name+"\t"+reg.Presets[name].Summary)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-func completeFeatures(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	reg, err := generator.LoadRegistry()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
+func completeFeatures(sys *System) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		reg, err := sys.registry()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		// Complete the last element of a comma-separated list.
+		prefix := ""
+		if i := strings.LastIndex(toComplete, ","); i >= 0 {
+			prefix = toComplete[:i+1]
+		}
+		var out []string
+		for _, name := range reg.FeatureNames() {
+			out = append(out, prefix+name+"\t"+reg.Features[name].Summary)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	}
-	// Complete the last element of a comma-separated list.
-	prefix := ""
-	if i := strings.LastIndex(toComplete, ","); i >= 0 {
-		prefix = toComplete[:i+1]
-	}
-	var out []string
-	for _, name := range reg.FeatureNames() {
-		out = append(out, prefix+name+"\t"+reg.Features[name].Summary)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }

@@ -40,8 +40,14 @@ type answers struct {
 	Features []string // the final feature list (preset + extras - removed)
 }
 
-func newNewCmd(sys *System) *cobra.Command {
+// newNewCmd builds new; groupFlags adds the flags per exclusive group
+// (they need the registry); runF runs it (nil: runNew), so tests can parse
+// flags without generating anything.
+func newNewCmd(sys *System, groupFlags bool, runF func(*newOptions) error) *cobra.Command {
 	opts := &newOptions{}
+	if runF == nil {
+		runF = func(o *newOptions) error { return runNew(sys, o) }
+	}
 	cmd := &cobra.Command{
 		Use:   "new [name]",
 		Short: "Generate a new service",
@@ -76,10 +82,7 @@ omnistack's files and touches nothing else.`,
 				opts.name = args[0]
 			}
 			opts.accessible = opts.accessible || sys.Getenv("ACCESSIBLE") != ""
-			if err := applyGroupFlags(opts); err != nil {
-				return err
-			}
-			return runNew(sys, cmd, opts)
+			return runF(opts)
 		},
 	}
 	f := cmd.Flags()
@@ -93,16 +96,21 @@ omnistack's files and touches nothing else.`,
 	f.BoolVar(&opts.noGit, "no-git", false, "do not create a git repository (add then re-renders instead of using the pristine ref)")
 	f.StringVarP(&opts.output, "output", "o", "", "directory to create the project in (default ./<name>)")
 	f.BoolVar(&opts.accessible, "accessible", false, "screen-reader friendly form (also ACCESSIBLE=1)")
-	addGroupFlags(cmd, opts)
-	_ = cmd.RegisterFlagCompletionFunc("preset", completePresets)
-	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures)
-	_ = cmd.RegisterFlagCompletionFunc("without", completeFeatures)
+	if groupFlags {
+		addGroupFlags(sys, cmd, opts)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("preset", completePresets(sys))
+	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures(sys))
+	_ = cmd.RegisterFlagCompletionFunc("without", completeFeatures(sys))
 	return cmd
 }
 
-func runNew(sys *System, cmd *cobra.Command, opts *newOptions) error {
-	reg, err := generator.LoadRegistry()
+func runNew(sys *System, opts *newOptions) error {
+	reg, err := sys.registry()
 	if err != nil {
+		return err
+	}
+	if err := applyGroupFlags(reg, opts); err != nil {
 		return err
 	}
 	a := &answers{Name: opts.name, Module: opts.module, Preset: opts.preset}
@@ -215,8 +223,8 @@ func runNew(sys *System, cmd *cobra.Command, opts *newOptions) error {
 // addGroupFlags adds one flag per exclusive group (--database, --auth, ...)
 // whose value is a feature of the group, with or without the group prefix:
 // --auth supabase is --features auth-supabase. Optional groups accept none.
-func addGroupFlags(cmd *cobra.Command, opts *newOptions) {
-	reg, err := generator.LoadRegistry()
+func addGroupFlags(sys *System, cmd *cobra.Command, opts *newOptions) {
+	reg, err := sys.registry()
 	if err != nil {
 		return // reported when the command runs
 	}
@@ -246,14 +254,7 @@ func groupChoices(g generator.Group, feats []*generator.Feature) []string {
 }
 
 // applyGroupFlags turns --<group> values into --features / --without.
-func applyGroupFlags(opts *newOptions) error {
-	if len(opts.groups) == 0 {
-		return nil
-	}
-	reg, err := generator.LoadRegistry()
-	if err != nil {
-		return err
-	}
+func applyGroupFlags(reg *generator.Registry, opts *newOptions) error {
 	for _, g := range reg.Groups {
 		v, ok := opts.groups[g.Name]
 		if !ok || *v == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +30,24 @@ type System struct {
 	Terminal bool
 	// Prompt runs the interactive form; nil means the huh form.
 	Prompt func(sys *System, reg *generator.Registry, a *answers, accessible bool) error
+	// Registry loads the feature registry; nil means the embedded one
+	// (generator.LoadRegistry). Execute calls it at most once, and only
+	// for commands that need it.
+	Registry func() (*generator.Registry, error)
+
+	loadOnce func() (*generator.Registry, error) // set by Execute
+}
+
+// registry returns the registry, loading it on first use.
+func (s *System) registry() (*generator.Registry, error) {
+	if s.loadOnce == nil {
+		load := s.Registry
+		if load == nil {
+			load = generator.LoadRegistry
+		}
+		s.loadOnce = sync.OnceValues(load)
+	}
+	return s.loadOnce()
 }
 
 // color reports whether output may use ANSI colors (https://no-color.org).
@@ -38,7 +57,10 @@ func (s *System) color() bool {
 
 // Execute runs the CLI and returns the process exit code.
 func Execute(sys *System, args []string) int {
-	root := newRootCmd(sys)
+	s := *sys
+	s.loadOnce = nil // one load per Execute
+	sys = &s
+	root := newRootCmd(sys, runsNew(args))
 	root.SetArgs(args)
 	root.SetIn(sys.In)
 	root.SetOut(sys.Out)
@@ -75,7 +97,22 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-func newRootCmd(sys *System) *cobra.Command {
+// runsNew reports whether args run new, or ask for its help or
+// completions: new is the one command whose flags (--database, --auth)
+// come from the registry, so only it loads the registry to build them.
+func runsNew(args []string) bool {
+	for _, a := range args {
+		if a == "help" || a == cobra.ShellCompRequestCmd || a == cobra.ShellCompNoDescRequestCmd || strings.HasPrefix(a, "-") {
+			continue
+		}
+		return a == "new"
+	}
+	return false
+}
+
+// newRootCmd builds the command tree; groupFlags adds new's flags per
+// exclusive group, which needs the registry.
+func newRootCmd(sys *System, groupFlags bool) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "omnistack",
 		Short: "Scaffold production-grade Go backend services",
@@ -103,7 +140,7 @@ embedded SQLite database, with nothing else installed.`,
 	})
 	root.SetVersionTemplate("omnistack {{.Version}}\n")
 	root.AddCommand(
-		newNewCmd(sys),
+		newNewCmd(sys, groupFlags, nil),
 		newAddCmd(sys),
 		newRemoveCmd(sys),
 		newStatusCmd(sys),
