@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -51,7 +52,11 @@ func newAddCmd(sys *System) *cobra.Command {
 		ValidArgsFunction: completeFeatureArgs(sys),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "add", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
-				return reg.WithAdded(m.Features, args)
+				feats, err := reg.WithAdded(m.Features, args)
+				if ex := (*generator.ExclusiveError)(nil); errors.As(err, &ex) && !slices.Contains(args, ex.Have) {
+					return nil, &generator.UsageError{Msg: fmt.Sprintf("cannot add %s: the project has %s, and the %s group takes one of %s; run omnistack remove %s first, then omnistack add %s", ex.Add, ex.Have, ex.Group, strings.Join(ex.Choices, ", "), ex.Have, ex.Add)}
+				}
+				return feats, err
 			})
 		},
 	}
@@ -71,10 +76,10 @@ func newRemoveCmd(sys *System) *cobra.Command {
 		ValidArgsFunction: completeFeatureArgs(sys),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "remove", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
+				if err := reg.CheckFeatures(args); err != nil {
+					return nil, err
+				}
 				for _, name := range args {
-					if _, ok := reg.Features[name]; !ok {
-						return nil, &generator.UsageError{Msg: fmt.Sprintf("unknown feature %q (valid: %s)", name, strings.Join(reg.FeatureNames(), ", "))}
-					}
 					if !slices.Contains(m.Features, name) {
 						return nil, &generator.UsageError{Msg: fmt.Sprintf("feature %q is not in this project (it has: %s)", name, strings.Join(m.Features, ", "))}
 					}

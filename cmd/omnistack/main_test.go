@@ -260,7 +260,7 @@ func TestGroupFlags(t *testing.T) {
 		t.Fatalf("--database postgres: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, nil, "new", "g", "--database", "mysql", "-o", dir)
-	if r.code != exitUsage || !strings.Contains(r.stderr, `--database "mysql": not a choice (valid: postgres, sqlite)`) {
+	if r.code != exitUsage || !strings.Contains(r.stderr, `unknown --database value "mysql" (valid: postgres, sqlite)`) {
 		t.Fatalf("--database mysql: exit %d %q", r.code, r.stderr)
 	}
 	reg, _ := generator.LoadRegistry()
