@@ -22,7 +22,7 @@ func newFeaturesCmd(sys *System) *cobra.Command {
 features it requires (added automatically).`,
 		Example: `  omnistack features
   omnistack features --json | jq -r '.[].name'`,
-		Args: cobra.NoArgs,
+		Args: noArgs("features"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, err := sys.registry()
 			if err != nil {
@@ -60,7 +60,7 @@ func newPresetsCmd(sys *System) *cobra.Command {
 		Short: "List the presets (named feature sets)",
 		Example: `  omnistack presets
   omnistack new myapp --preset minimal --yes`,
-		Args: cobra.NoArgs,
+		Args: noArgs("presets"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, err := sys.registry()
 			if err != nil {
@@ -99,7 +99,7 @@ func newVersionCmd(sys *System) *cobra.Command {
 		Use:     "version",
 		Short:   "Print omnistack's version",
 		Example: "  omnistack version",
-		Args:    cobra.NoArgs,
+		Args:    noArgs("version"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := fmt.Fprintf(sys.Out, "omnistack %s\n", generator.Version)
 			return err
@@ -121,7 +121,7 @@ func newCompletionCmd(sys *System) *cobra.Command {
   # fish
   omnistack completion fish > ~/.config/fish/completions/omnistack.fish`,
 		ValidArgs: []string{"bash", "zsh", "fish"},
-		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		Args:      wantArgs(cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs), "completion takes one of bash, zsh or fish", ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root := cmd.Root()
 			switch args[0] {

@@ -79,7 +79,7 @@ omnistack's files and touches nothing else.`,
 
   # See what would be written
   omnistack new myapp --yes --dry-run`,
-		Args: cobra.MaximumNArgs(1),
+		Args: wantArgs(cobra.MaximumNArgs(1), "new takes one project name", "e.g. omnistack new myapp"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.name = args[0]
@@ -226,6 +226,7 @@ func planNew(sys *System, reg *generator.Registry, opts *newOptions) (*generator
 		fmt.Fprintf(sys.Err, "warning: %s\n", warning)
 	}
 	if !interactive {
+		warnKept(sys, reg, res, opts.without)
 		return res, "", nil
 	}
 	return res, equivalentCommand(reg, a.Preset, res, opts), nil
@@ -245,6 +246,29 @@ func insideGitRepo(dir string) (bool, string) {
 		if filepath.Dir(d) == d {
 			return false, ""
 		}
+	}
+}
+
+// warnKept warns about each --without feature the resolver kept: only the
+// default of a required group can be (Compose refuses dropping a
+// requirement), since the group needs one feature.
+func warnKept(sys *System, reg *generator.Registry, res *generator.Resolved, without []string) {
+	for _, w := range without {
+		w = strings.TrimSpace(w)
+		if !res.Has(w) || reg.Features[w] == nil {
+			continue
+		}
+		g := reg.Group(reg.Features[w].Group)
+		if g == nil {
+			continue
+		}
+		var others []string
+		for _, f := range reg.InGroup(g.Name) {
+			if f.Name != w {
+				others = append(others, strings.TrimPrefix(f.Name, g.Name+"-"))
+			}
+		}
+		fmt.Fprintf(sys.Err, "warning: --without %s: the %s group needs one feature, so %s (its default) was kept; choose another with --%s %s\n", w, g.Name, w, g.Name, strings.Join(others, " or --"+g.Name+" "))
 	}
 }
 
@@ -274,7 +298,7 @@ func printPlan(w io.Writer, reg *generator.Registry, res *generator.Resolved, fi
 	for _, pf := range plan {
 		owner[pf.Path] = pf.Feature
 	}
-	fmt.Fprintf(w, "Would write %d files to %s (dry run; nothing written):\n", len(files), target)
+	fmt.Fprintf(w, "Would write %s to %s (dry run; nothing written):\n", count(len(files), "file"), target)
 	for _, p := range files.Paths() {
 		o := owner[p]
 		if o == "" {
@@ -306,7 +330,7 @@ func printSummary(sys *System, reg *generator.Registry, res *generator.Resolved,
 		bold, reset = "\x1b[1m", "\x1b[0m"
 	}
 	w := sys.Out
-	fmt.Fprintf(w, "%sCreated %s%s (%s) in %s: %d files in %s.\n", bold, res.Name, reset, res.Module, target, len(files), took.Round(time.Millisecond))
+	fmt.Fprintf(w, "%sCreated %s%s (%s) in %s: %s in %s.\n", bold, res.Name, reset, res.Module, target, count(len(files), "file"), took.Round(time.Millisecond))
 	fmt.Fprintf(w, "Features: %s\n", featureList(res))
 	if gitNote != "" {
 		fmt.Fprintln(w, gitNote)

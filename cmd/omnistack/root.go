@@ -152,3 +152,34 @@ embedded SQLite database, with nothing else installed.`,
 	)
 	return root
 }
+
+// wantArgs replaces cobra's arity messages ("accepts at most 1 arg(s)") with
+// one that says what to pass.
+func wantArgs(check cobra.PositionalArgs, what, hint string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if check(cmd, args) == nil {
+			return nil
+		}
+		msg := what
+		if len(args) > 0 {
+			msg += fmt.Sprintf(", got %d: %s", len(args), strings.Join(args, " "))
+		}
+		if hint != "" {
+			msg += "; " + hint
+		}
+		return &generator.UsageError{Msg: fmt.Sprintf("%s (see %s --help)", msg, cmd.CommandPath())}
+	}
+}
+
+// noArgs is wantArgs for commands that take none.
+func noArgs(cmd string) cobra.PositionalArgs {
+	return wantArgs(cobra.NoArgs, cmd+" takes no arguments", "")
+}
+
+// count is "1 file", "2 files".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
