@@ -44,12 +44,16 @@ func newAddCmd(sys *System) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add <feature>...",
 		Short: "Add features to an existing project, keeping your edits",
-		Long:  "Add features to the project around the current directory (found by walking up to omnistack.yaml). Requirements are added and reported.\n" + mergeHelp,
+		Long: `Add features to the project around the current directory (found by walking
+up to omnistack.yaml). Requirements are added and reported. A member of the
+database group replaces the current one; another auth provider needs
+omnistack remove of the current one first.
+` + mergeHelp,
 		Example: `  omnistack add ratelimit
   omnistack add redis ratelimit --dry-run
   omnistack add postgres        # replaces sqlite (same exclusive group)`,
 		Args:              wantArgs(cobra.MinimumNArgs(1), "add needs at least one feature", "e.g. omnistack add ratelimit; omnistack features lists them"),
-		ValidArgsFunction: completeFeatureArgs(sys),
+		ValidArgsFunction: completeProjectFeatures(sys, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "add", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
 				if err := separateArgs("add", args); err != nil {
@@ -72,11 +76,13 @@ func newRemoveCmd(sys *System) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "remove <feature>...",
 		Short: "Remove features from a project, keeping your edits",
-		Long:  "Remove features. Files only the feature owned are deleted if you never edited them; edited ones are kept and reported.\n" + mergeHelp,
+		Long: `Remove features. Files only the feature owned are deleted if you never
+edited them; edited ones are kept and reported.
+` + mergeHelp,
 		Example: `  omnistack remove ratelimit
   omnistack remove redis --dry-run`,
 		Args:              wantArgs(cobra.MinimumNArgs(1), "remove needs at least one feature", "e.g. omnistack remove ratelimit; omnistack status lists the project's"),
-		ValidArgsFunction: completeFeatureArgs(sys),
+		ValidArgsFunction: completeProjectFeatures(sys, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "remove", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
 				if err := separateArgs("remove", args); err != nil {
@@ -122,8 +128,10 @@ func newUpgradeCmd(sys *System) *cobra.Command {
 	o := &updateOptions{}
 	cmd := &cobra.Command{
 		Use:   "upgrade",
-		Short: "Re-render the project's features with this omnistack version and merge",
-		Long:  "Re-render the same features with this version of omnistack and merge the result into the project.\n" + mergeHelp,
+		Short: "Re-render the project with this omnistack version and merge",
+		Long: `Re-render the same features with this version of omnistack and merge the
+result into the project.
+` + mergeHelp,
 		Example: `  omnistack upgrade --dry-run
   omnistack upgrade`,
 		Args: noArgs("upgrade"),
@@ -297,17 +305,27 @@ func printChanges(w io.Writer, u *generator.Update, withDiff bool) {
 	}
 }
 
-func completeFeatureArgs(sys *System) cobra.CompletionFunc {
+// completeProjectFeatures completes the arguments of add (has false: the
+// features the project lacks) and remove (has true: those it has), found
+// from -C like the command itself; outside a project, every feature.
+func completeProjectFeatures(sys *System, has bool) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		reg, err := sys.registry()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
+		dir, _ := cmd.Flags().GetString("dir")
+		var current []string
+		p, err := generator.FindProject(dir)
+		if err == nil {
+			current = p.Manifest.Features
+		}
 		var out []string
 		for _, name := range reg.FeatureNames() {
-			if !slices.Contains(args, name) {
-				out = append(out, name+"\t"+reg.Features[name].Summary)
+			if slices.Contains(args, name) || (err == nil && slices.Contains(current, name) != has) {
+				continue
 			}
+			out = append(out, name+"\t"+reg.Features[name].Summary)
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -75,7 +75,8 @@ omnistack's files and touches nothing else.`,
   omnistack new myapp --yes
 
   # A preset, with PostgreSQL instead of SQLite
-  omnistack new billing --preset minimal --features postgres --module github.com/acme/billing
+  omnistack new billing --preset minimal --database postgres \
+    --module github.com/acme/billing
 
   # See what would be written
   omnistack new myapp --yes --dry-run`,

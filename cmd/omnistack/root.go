@@ -28,6 +28,9 @@ type System struct {
 	// Terminal reports whether stdin and stdout are a terminal, i.e.
 	// whether the user can be asked questions.
 	Terminal bool
+	// Width is the terminal's width in columns; 0 means unknown or not a
+	// terminal, where output fits in 80 columns.
+	Width int
 	// Prompt runs the interactive form; nil means the huh form.
 	Prompt func(sys *System, reg *generator.Registry, a *answers, accessible bool) error
 	// Registry loads the feature registry; nil means the embedded one
@@ -36,6 +39,14 @@ type System struct {
 	Registry func() (*generator.Registry, error)
 
 	loadOnce func() (*generator.Registry, error) // set by Execute
+}
+
+// width is the number of columns output should fit in.
+func (s *System) width() int {
+	if s.Width > 0 {
+		return s.Width
+	}
+	return 80
 }
 
 // registry returns the registry, loading it on first use.
@@ -139,6 +150,18 @@ embedded SQLite database, with nothing else installed.`,
 		return &generator.UsageError{Msg: fmt.Sprintf("%s (see %s --help)", err, c.CommandPath())}
 	})
 	root.SetVersionTemplate("omnistack {{.Version}}\n")
+	// Flag descriptions wrap to the output's width (cobra's default usage
+	// does not wrap). Template funcs are global in cobra; each Execute sets
+	// its own width.
+	width := sys.width()
+	cobra.AddTemplateFunc("wrappedFlags", func(fs interface{ FlagUsagesWrapped(int) string }) string {
+		return fs.FlagUsagesWrapped(width)
+	})
+	usage := root.UsageTemplate()
+	for _, set := range []string{".LocalFlags", ".InheritedFlags"} {
+		usage = strings.ReplaceAll(usage, set+".FlagUsages", "(wrappedFlags "+set+")")
+	}
+	root.SetUsageTemplate(usage)
 	root.AddCommand(
 		newNewCmd(sys, groupFlags, nil),
 		newAddCmd(sys),
