@@ -114,20 +114,13 @@ func (r *Registry) Resolve(s Spec) (*Resolved, error) {
 // transitively, required groups get their default, and exclusive groups and
 // declared conflicts are enforced.
 func (r *Registry) ResolveFeatures(requested []string) ([]string, map[string]string, error) {
+	requested = cleanNames(requested) // base is always on
+	if err := r.CheckFeatures(requested); err != nil {
+		return nil, nil, err
+	}
 	set := map[string]bool{}
 	for _, name := range requested {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
-		if name == BaseName {
-			continue // always on
-		}
-		f, ok := r.Features[name]
-		if !ok {
-			return nil, nil, usageErrorf("unknown feature %q (valid: %s)", name, strings.Join(r.FeatureNames(), ", "))
-		}
-		if f.Library {
+		if r.Features[name].Library {
 			continue // present exactly while a selected feature requires it
 		}
 		set[name] = true
@@ -196,18 +189,15 @@ func (r *Registry) ResolveFeatures(requested []string) ([]string, map[string]str
 	return names, added, nil
 }
 
-// Without removes features from a list, refusing to drop one that another
-// selected feature requires.
+// Without removes features from a list, refusing with a *RequiredError to
+// drop one that another selected feature requires.
 func (r *Registry) Without(features, without []string) ([]string, error) {
+	without = cleanNames(without)
+	if err := r.CheckFeatures(without); err != nil {
+		return nil, err
+	}
 	drop := map[string]bool{}
 	for _, w := range without {
-		w = strings.TrimSpace(w)
-		if w == "" {
-			continue
-		}
-		if _, ok := r.Features[w]; !ok {
-			return nil, usageErrorf("--without: unknown feature %q (valid: %s)", w, strings.Join(r.FeatureNames(), ", "))
-		}
 		drop[w] = true
 	}
 	var out []string
@@ -219,7 +209,7 @@ func (r *Registry) Without(features, without []string) ([]string, error) {
 	for _, f := range out {
 		for _, req := range r.Features[f].Requires {
 			if drop[req] {
-				return nil, usageErrorf("--without %s: feature %q requires it; drop %q too or keep %q", req, f, f, req)
+				return nil, &RequiredError{Name: req, By: f}
 			}
 		}
 	}

@@ -292,22 +292,28 @@ func (r *Registry) Status(p *Project) ([]FileStatus, string, error) {
 	return out, from, nil
 }
 
-// WithAdded returns current plus names, validated: unknown names are usage
-// errors; a feature of an exclusive *required* group (the database)
-// replaces the current member, since the group cannot be empty and removing
-// it first is impossible. Other conflicts are left to ResolveFeatures,
-// which refuses them with the valid choices.
+// WithAdded returns current plus names, validated; it owns the rule for
+// exclusive groups that new (through Compose) and add share. Every unknown
+// name is reported at once. A member of an exclusive *required* group (the
+// database) replaces the current member, since the group cannot be empty
+// and removing it first is impossible; a member of another exclusive group
+// (auth) that already has one is refused with an *ExclusiveError naming the
+// choices, as is asking for two members of one group at once.
 func (r *Registry) WithAdded(current, names []string) ([]string, error) {
+	names = cleanNames(names)
+	if err := r.CheckFeatures(names); err != nil {
+		return nil, err
+	}
 	out := slices.Clone(current)
 	for _, name := range names {
-		f, ok := r.Features[name]
-		if !ok {
-			return nil, usageErrorf("unknown feature %q (valid: %s)", name, strings.Join(r.FeatureNames(), ", "))
-		}
-		if g := r.Group(f.Group); g != nil && g.Exclusive && g.Required {
-			out = slices.DeleteFunc(out, func(x string) bool {
-				return x != name && r.Features[x] != nil && r.Features[x].Group == g.Name
-			})
+		if g := r.Group(r.Features[name].Group); g != nil && g.Exclusive {
+			if have := r.exclusiveMember(out, g, name); have != "" {
+				if g.Required && !slices.Contains(names, have) {
+					out = slices.DeleteFunc(out, func(x string) bool { return x == have })
+				} else {
+					return nil, &ExclusiveError{Group: g.Name, Have: have, Add: name, Choices: featureNames(r.InGroup(g.Name))}
+				}
+			}
 		}
 		if !slices.Contains(out, name) {
 			out = append(out, name)

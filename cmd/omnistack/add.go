@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -43,15 +44,26 @@ func newAddCmd(sys *System) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add <feature>...",
 		Short: "Add features to an existing project, keeping your edits",
-		Long:  "Add features to the project around the current directory (found by walking up to omnistack.yaml). Requirements are added and reported.\n" + mergeHelp,
+		Long: `Add features to the project around the current directory (found by walking
+up to omnistack.yaml). Requirements are added and reported. A member of the
+database group replaces the current one; another auth provider needs
+omnistack remove of the current one first.
+` + mergeHelp,
 		Example: `  omnistack add ratelimit
   omnistack add redis ratelimit --dry-run
   omnistack add postgres        # replaces sqlite (same exclusive group)`,
-		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: completeFeatureArgs,
+		Args:              wantArgs(cobra.MinimumNArgs(1), "add needs at least one feature", "e.g. omnistack add ratelimit; omnistack features lists them"),
+		ValidArgsFunction: completeProjectFeatures(sys, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "add", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
-				return reg.WithAdded(m.Features, args)
+				if err := separateArgs("add", args); err != nil {
+					return nil, err
+				}
+				feats, err := reg.WithAdded(m.Features, args)
+				if ex := (*generator.ExclusiveError)(nil); errors.As(err, &ex) && !slices.Contains(args, ex.Have) {
+					return nil, &generator.UsageError{Msg: fmt.Sprintf("cannot add %s: the project has %s, and the %s group takes one of %s; run omnistack remove %s first, then omnistack add %s", ex.Add, ex.Have, ex.Group, strings.Join(ex.Choices, ", "), ex.Have, ex.Add)}
+				}
+				return feats, err
 			})
 		},
 	}
@@ -64,25 +76,34 @@ func newRemoveCmd(sys *System) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "remove <feature>...",
 		Short: "Remove features from a project, keeping your edits",
-		Long:  "Remove features. Files only the feature owned are deleted if you never edited them; edited ones are kept and reported.\n" + mergeHelp,
+		Long: `Remove features. Files only the feature owned are deleted if you never
+edited them; edited ones are kept and reported.
+` + mergeHelp,
 		Example: `  omnistack remove ratelimit
   omnistack remove redis --dry-run`,
-		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: completeFeatureArgs,
+		Args:              wantArgs(cobra.MinimumNArgs(1), "remove needs at least one feature", "e.g. omnistack remove ratelimit; omnistack status lists the project's"),
+		ValidArgsFunction: completeProjectFeatures(sys, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "remove", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
+				if err := separateArgs("remove", args); err != nil {
+					return nil, err
+				}
+				if err := reg.CheckFeatures(args); err != nil {
+					return nil, err
+				}
 				for _, name := range args {
-					if _, ok := reg.Features[name]; !ok {
-						return nil, &generator.UsageError{Msg: fmt.Sprintf("unknown feature %q (valid: %s)", name, strings.Join(reg.FeatureNames(), ", "))}
-					}
 					if !slices.Contains(m.Features, name) {
 						return nil, &generator.UsageError{Msg: fmt.Sprintf("feature %q is not in this project (it has: %s)", name, strings.Join(m.Features, ", "))}
 					}
 					if g := reg.Group(reg.Features[name].Group); g != nil && g.Required {
-						return nil, &generator.UsageError{Msg: fmt.Sprintf("feature %q cannot be removed: the %s group needs one feature; add another one of %s instead", name, g.Name, strings.Join(groupNames(reg, g.Name), ", "))}
+						others := slices.DeleteFunc(groupNames(reg, g.Name), func(x string) bool { return x == name })
+						return nil, &generator.UsageError{Msg: fmt.Sprintf("cannot remove %s: the %s group needs one feature; run omnistack add %s instead (it replaces %s)", name, g.Name, strings.Join(others, " or "), name)}
 					}
 				}
 				rest, err := reg.Without(m.Features, args)
+				if req := (*generator.RequiredError)(nil); errors.As(err, &req) {
+					return nil, &generator.UsageError{Msg: fmt.Sprintf("cannot remove %s: %s requires it; run omnistack remove %s %s to remove both, or keep %s", req.Name, req.By, req.By, strings.Join(args, " "), req.Name)}
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -107,11 +128,13 @@ func newUpgradeCmd(sys *System) *cobra.Command {
 	o := &updateOptions{}
 	cmd := &cobra.Command{
 		Use:   "upgrade",
-		Short: "Re-render the project's features with this omnistack version and merge",
-		Long:  "Re-render the same features with this version of omnistack and merge the result into the project.\n" + mergeHelp,
+		Short: "Re-render the project with this omnistack version and merge",
+		Long: `Re-render the same features with this version of omnistack and merge the
+result into the project.
+` + mergeHelp,
 		Example: `  omnistack upgrade --dry-run
   omnistack upgrade`,
-		Args: cobra.NoArgs,
+		Args: noArgs("upgrade"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUpdate(sys, o, "upgrade", func(reg *generator.Registry, m *generator.Manifest) ([]string, error) {
 				return m.Features, nil
@@ -132,6 +155,20 @@ func requiredByAny(reg *generator.Registry, list []string, f string) bool {
 	return false
 }
 
+// separateArgs refuses a comma list where each feature is an argument.
+func separateArgs(verb string, args []string) error {
+	for _, a := range args {
+		if strings.Contains(a, ",") {
+			var names []string
+			for _, a := range args {
+				names = append(names, strings.FieldsFunc(a, func(r rune) bool { return r == ',' || r == ' ' })...)
+			}
+			return &generator.UsageError{Msg: fmt.Sprintf("%s takes features as separate arguments, not a comma list: omnistack %s %s", verb, verb, strings.Join(names, " "))}
+		}
+	}
+	return nil
+}
+
 func groupNames(reg *generator.Registry, group string) []string {
 	var out []string
 	for _, f := range reg.InGroup(group) {
@@ -141,7 +178,7 @@ func groupNames(reg *generator.Registry, group string) []string {
 }
 
 func runUpdate(sys *System, o *updateOptions, verb string, features func(*generator.Registry, *generator.Manifest) ([]string, error)) error {
-	reg, err := generator.LoadRegistry()
+	reg, err := sys.registry()
 	if err != nil {
 		return err
 	}
@@ -171,27 +208,72 @@ func runUpdate(sys *System, o *updateOptions, verb string, features func(*genera
 		return err
 	}
 	w := sys.Out
+	if verb == "upgrade" {
+		if p.Manifest.Generator == generator.Version {
+			fmt.Fprintf(w, "omnistack.yaml says omnistack %s generated the project, the version running: re-rendering with it\n", generator.Version)
+		} else {
+			fmt.Fprintf(w, "upgrading from omnistack %s (omnistack.yaml) to %s\n", p.Manifest.Generator, generator.Version)
+		}
+	}
 	for _, f := range u.New.Features {
 		if why, ok := u.New.Added[f]; ok && !slices.Contains(p.Manifest.Features, f) {
 			fmt.Fprintf(w, "adding %s (%s)\n", f, why)
 		}
 	}
+	if verb == "add" {
+		for _, f := range p.Manifest.Features {
+			if slices.Contains(u.New.Features, f) {
+				continue
+			}
+			g := reg.Features[f].Group
+			for _, n := range u.New.Features {
+				if reg.Features[n].Group == g && !slices.Contains(p.Manifest.Features, n) {
+					fmt.Fprintf(w, "replacing %s with %s (the %s group takes one)\n", f, n, g)
+				}
+			}
+		}
+	}
 	writes := u.Writes()
 	if len(writes) == 0 {
-		fmt.Fprintf(w, "Nothing to do: the project already has features %s.\n", strings.Join(u.New.Features, ", "))
+		if verb == "upgrade" {
+			fmt.Fprintf(w, "Nothing to do: omnistack %s generates the same files.\n", generator.Version)
+		} else {
+			fmt.Fprintf(w, "Nothing to do: the project already has features %s.\n", strings.Join(u.New.Features, ", "))
+		}
 		return nil
 	}
 	printChanges(w, u, o.dryRun)
+	written, deleted := 0, 0
+	for _, c := range writes {
+		if c.Content == nil {
+			deleted++
+		} else {
+			written++
+		}
+	}
+	counts := fmt.Sprintf("%s written, %d deleted", count(written, "file"), deleted)
+	conflicts := u.Conflicts()
 	if o.dryRun {
-		fmt.Fprintf(w, "\nDry run: nothing written.\n")
+		fmt.Fprintf(w, "\nDry run: nothing written (it would be %s).\n", counts)
+		if len(conflicts) > 0 {
+			fmt.Fprintf(sys.Err, "\n%s would have conflicts:\n", count(len(conflicts), "file"))
+			for _, c := range conflicts {
+				fmt.Fprintf(sys.Err, "  %s\n", c.Path)
+			}
+			return &conflictError{n: len(conflicts)}
+		}
 		return nil
 	}
 	if err := u.Apply(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s: %d files written; features now %s.\n", verb, len(writes), strings.Join(u.New.Features, ", "))
-	if conflicts := u.Conflicts(); len(conflicts) > 0 {
-		fmt.Fprintf(sys.Err, "\n%d files have conflicts; resolve the <<<<<<< yours / >>>>>>> omnistack blocks, then commit:\n", len(conflicts))
+	fmt.Fprintf(w, "\n%s: %s; features now %s.\n", verb, counts, strings.Join(u.New.Features, ", "))
+	if len(conflicts) > 0 {
+		verbHas := "have"
+		if len(conflicts) == 1 {
+			verbHas = "has"
+		}
+		fmt.Fprintf(sys.Err, "\n%s %s conflicts; resolve the <<<<<<< yours / >>>>>>> omnistack blocks, then commit:\n", count(len(conflicts), "file"), verbHas)
 		for _, c := range conflicts {
 			fmt.Fprintf(sys.Err, "  %s\n", c.Path)
 		}
@@ -208,7 +290,7 @@ func printChanges(w io.Writer, u *generator.Update, withDiff bool) {
 		}
 		line := fmt.Sprintf("  %-12s %s", c.Status, c.Path)
 		if c.Conflicts > 0 {
-			line += fmt.Sprintf(" (%d conflicts)", c.Conflicts)
+			line += " (" + count(c.Conflicts, "conflict") + ")"
 		}
 		if c.Note != "" {
 			line += "  # " + c.Note
@@ -223,18 +305,30 @@ func printChanges(w io.Writer, u *generator.Update, withDiff bool) {
 	}
 }
 
-func completeFeatureArgs(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	reg, err := generator.LoadRegistry()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	var out []string
-	for _, name := range reg.FeatureNames() {
-		if !slices.Contains(args, name) {
+// completeProjectFeatures completes the arguments of add (has false: the
+// features the project lacks) and remove (has true: those it has), found
+// from -C like the command itself; outside a project, every feature.
+func completeProjectFeatures(sys *System, has bool) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		reg, err := sys.registry()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		dir, _ := cmd.Flags().GetString("dir")
+		var current []string
+		p, err := generator.FindProject(dir)
+		if err == nil {
+			current = p.Manifest.Features
+		}
+		var out []string
+		for _, name := range reg.FeatureNames() {
+			if slices.Contains(args, name) || (err == nil && slices.Contains(current, name) != has) {
+				continue
+			}
 			out = append(out, name+"\t"+reg.Features[name].Summary)
 		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 func newStatusCmd(sys *System) *cobra.Command {
@@ -246,9 +340,9 @@ func newStatusCmd(sys *System) *cobra.Command {
 have changed or deleted since omnistack last wrote them (compared with the
 tree at refs/omnistack/pristine).`,
 		Example: "  omnistack status\n  omnistack status -C path/to/project",
-		Args:    cobra.NoArgs,
+		Args:    noArgs("status"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := generator.LoadRegistry()
+			reg, err := sys.registry()
 			if err != nil {
 				return err
 			}
@@ -266,7 +360,7 @@ tree at refs/omnistack/pristine).`,
 				fmt.Fprintf(sys.Out, "no generated file changed (compared with the %s)\n", from)
 				return nil
 			}
-			fmt.Fprintf(sys.Out, "%d generated files changed (compared with the %s):\n", len(st), from)
+			fmt.Fprintf(sys.Out, "%s changed (compared with the %s):\n", count(len(st), "generated file"), from)
 			for _, s := range st {
 				fmt.Fprintf(sys.Out, "  %-9s %s\n", s.Status, s.Path)
 			}

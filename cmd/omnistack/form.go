@@ -73,12 +73,17 @@ func runForm(sys *System, reg *generator.Registry, a *answers, accessible bool) 
 	if a.Module == "" {
 		a.Module = "example.com/" + a.Name
 	}
-	if presetGiven && a.Features != nil {
-		return nil // features came from flags
+	if presetGiven {
+		return nil // features came from the flags
 	}
-	if !presetGiven || a.Features == nil {
-		a.Features = slices.Clone(reg.Presets[a.Preset].Features)
+	// Pre-select the preset's features with the flags' changes applied.
+	flags := a.Flags
+	flags.preset = a.Preset
+	feats, err := flags.compose(reg)
+	if err != nil {
+		return err
 	}
+	a.Features = feats
 
 	// One section per group that has features.
 	var groups []*huh.Group
@@ -128,17 +133,17 @@ func runForm(sys *System, reg *generator.Registry, a *answers, accessible bool) 
 			return err
 		}
 	}
-	var feats []string
+	var picked []string
 	for _, g := range reg.Groups {
 		if c, ok := exclusive[g.Name]; ok && *c != "" {
-			feats = append(feats, *c)
+			picked = append(picked, *c)
 		}
 		if m, ok := multi[g.Name]; ok {
-			feats = append(feats, *m...)
+			picked = append(picked, *m...)
 		}
 	}
-	slices.Sort(feats)
-	a.Features = feats
+	slices.Sort(picked)
+	a.Features = picked
 	return nil
 }
 

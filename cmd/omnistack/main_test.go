@@ -77,7 +77,7 @@ func TestNewUsageErrors(t *testing.T) {
 		{"feature", []string{"new", "myapp", "--features", "nope"}, `unknown feature "nope" (valid: `},
 		{"without", []string{"new", "myapp", "--yes", "--without", "nope"}, `unknown feature "nope"`},
 		{"flag", []string{"new", "myapp", "--bogus"}, "unknown flag: --bogus"},
-		{"args", []string{"new", "a", "b"}, "accepts at most 1 arg"},
+		{"args", []string{"new", "a", "b"}, "new takes one project name, got 2: a b; e.g. omnistack new myapp (see omnistack new --help)"},
 		{"command", []string{"nope"}, "unknown command"},
 	}
 	for _, tt := range tests {
@@ -260,7 +260,7 @@ func TestGroupFlags(t *testing.T) {
 		t.Fatalf("--database postgres: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, nil, "new", "g", "--database", "mysql", "-o", dir)
-	if r.code != exitUsage || !strings.Contains(r.stderr, `--database "mysql": not a choice (valid: postgres, sqlite)`) {
+	if r.code != exitUsage || !strings.Contains(r.stderr, `unknown --database value "mysql" (valid: postgres, sqlite)`) {
 		t.Fatalf("--database mysql: exit %d %q", r.code, r.stderr)
 	}
 	reg, _ := generator.LoadRegistry()
@@ -334,7 +334,7 @@ func TestAddStatusRemoveUpgrade(t *testing.T) {
 	if data, _ := os.ReadFile(readme); !strings.Contains(string(data), "Owner's line.") || strings.Contains(string(data), "RATE_LIMIT_DEFAULT") {
 		t.Errorf("README after remove:\n%s", data)
 	}
-	if r := run(t, nil, "remove", "sqlite", "-C", dir, "--force"); r.code != exitUsage || !strings.Contains(r.stderr, "cannot be removed") {
+	if r := run(t, nil, "remove", "sqlite", "-C", dir, "--force"); r.code != exitUsage || !strings.Contains(r.stderr, "cannot remove sqlite: the database group needs one feature; run omnistack add postgres instead") {
 		t.Errorf("remove sqlite: exit %d %q", r.code, r.stderr)
 	}
 }

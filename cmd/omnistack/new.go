@@ -38,10 +38,19 @@ type answers struct {
 	Module   string
 	Preset   string
 	Features []string // the final feature list (preset + extras - removed)
+	// Flags are the feature flags given; the form applies them to the
+	// preset it asks for.
+	Flags featureFlags
 }
 
-func newNewCmd(sys *System) *cobra.Command {
+// newNewCmd builds new; groupFlags adds the flags per exclusive group
+// (they need the registry); runF runs it (nil: runNew), so tests can parse
+// flags without generating anything.
+func newNewCmd(sys *System, groupFlags bool, runF func(*newOptions) error) *cobra.Command {
 	opts := &newOptions{}
+	if runF == nil {
+		runF = func(o *newOptions) error { return runNew(sys, o) }
+	}
 	cmd := &cobra.Command{
 		Use:   "new [name]",
 		Short: "Generate a new service",
@@ -66,20 +75,18 @@ omnistack's files and touches nothing else.`,
   omnistack new myapp --yes
 
   # A preset, with PostgreSQL instead of SQLite
-  omnistack new billing --preset minimal --features postgres --module github.com/acme/billing
+  omnistack new billing --preset minimal --database postgres \
+    --module github.com/acme/billing
 
   # See what would be written
   omnistack new myapp --yes --dry-run`,
-		Args: cobra.MaximumNArgs(1),
+		Args: wantArgs(cobra.MaximumNArgs(1), "new takes one project name", "e.g. omnistack new myapp"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.name = args[0]
 			}
 			opts.accessible = opts.accessible || sys.Getenv("ACCESSIBLE") != ""
-			if err := applyGroupFlags(opts); err != nil {
-				return err
-			}
-			return runNew(sys, cmd, opts)
+			return runF(opts)
 		},
 	}
 	f := cmd.Flags()
@@ -93,105 +100,35 @@ omnistack's files and touches nothing else.`,
 	f.BoolVar(&opts.noGit, "no-git", false, "do not create a git repository (add then re-renders instead of using the pristine ref)")
 	f.StringVarP(&opts.output, "output", "o", "", "directory to create the project in (default ./<name>)")
 	f.BoolVar(&opts.accessible, "accessible", false, "screen-reader friendly form (also ACCESSIBLE=1)")
-	addGroupFlags(cmd, opts)
-	_ = cmd.RegisterFlagCompletionFunc("preset", completePresets)
-	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures)
-	_ = cmd.RegisterFlagCompletionFunc("without", completeFeatures)
+	if groupFlags {
+		addGroupFlags(sys, cmd, opts)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("preset", completePresets(sys))
+	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures(sys))
+	_ = cmd.RegisterFlagCompletionFunc("without", completeFeatures(sys))
 	return cmd
 }
 
-func runNew(sys *System, cmd *cobra.Command, opts *newOptions) error {
-	reg, err := generator.LoadRegistry()
+func runNew(sys *System, opts *newOptions) error {
+	reg, err := sys.registry()
 	if err != nil {
 		return err
 	}
-	a := &answers{Name: opts.name, Module: opts.module, Preset: opts.preset}
-
-	// Decide whether to ask. Flags given are never asked again.
-	choicesGiven := opts.preset != "" || len(opts.features) > 0 || len(opts.without) > 0
-	missing := a.Name == "" || !choicesGiven
-	interactive := false
-	switch {
-	case opts.yes || !missing:
-	case sys.Terminal:
-		interactive = true
-	default:
-		var need []string
-		if a.Name == "" {
-			need = append(need, "a project name (omnistack new <name>)")
-		}
-		if !choicesGiven {
-			need = append(need, "--preset or --features")
-		}
-		return &generator.UsageError{Msg: fmt.Sprintf("not a terminal, so no questions can be asked: pass %s, or --yes to take the defaults", strings.Join(need, " and "))}
-	}
-
-	if a.Name == "" && !interactive {
-		return &generator.UsageError{Msg: "project name missing: omnistack new <name> --yes"}
-	}
-	if a.Name != "" {
-		if err := generator.ValidateName(a.Name); err != nil {
-			return err
-		}
-	}
-	if a.Preset == "" && !interactive {
-		a.Preset = "minimal"
-	}
-	if a.Preset != "" {
-		if _, ok := reg.Presets[a.Preset]; !ok {
-			return &generator.UsageError{Msg: fmt.Sprintf("unknown preset %q (valid: %s)", a.Preset, strings.Join(reg.PresetNames(), ", "))}
-		}
-	}
-	if !interactive {
-		feats, err := composeFeatures(reg, a.Preset, opts.features, opts.without)
-		if err != nil {
-			return err
-		}
-		a.Features = feats
-	}
-	if interactive {
-		prompt := sys.Prompt
-		if prompt == nil {
-			prompt = runForm
-		}
-		// Pre-fill the form with the flags that were given.
-		if a.Preset != "" || len(opts.features) > 0 || len(opts.without) > 0 {
-			feats, err := composeFeatures(reg, a.Preset, opts.features, opts.without)
-			if err != nil {
-				return err
-			}
-			a.Features = feats
-		}
-		if err := prompt(sys, reg, a, opts.accessible); err != nil {
-			return err
-		}
-	}
-	if a.Module == "" {
-		a.Module = "example.com/" + a.Name
-	}
-	warning, err := generator.ValidateModule(a.Module)
+	res, equivalent, err := planNew(sys, reg, opts)
 	if err != nil {
 		return err
 	}
-	res, err := reg.Resolve(generator.Spec{Name: a.Name, Module: a.Module, Features: a.Features})
-	if err != nil {
-		return err
-	}
-	if warning != "" {
-		fmt.Fprintf(sys.Err, "warning: %s\n", warning)
-	}
-
 	target := opts.output
 	if target == "" {
-		target = a.Name
+		target = res.Name
 	}
 	start := time.Now()
 	files, err := reg.Render(res)
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	if interactive {
-		fmt.Fprintf(sys.Out, "\nThe same project without questions:\n  %s\n\n", equivalentCommand(reg, a, opts))
+	if equivalent != "" {
+		fmt.Fprintf(sys.Out, "\nThe same project without questions:\n  %s\n\n", equivalent)
 	}
 	if opts.dryRun {
 		printPlan(sys.Out, reg, res, files, target)
@@ -212,101 +149,88 @@ func runNew(sys *System, cmd *cobra.Command, opts *newOptions) error {
 	return nil
 }
 
-// addGroupFlags adds one flag per exclusive group (--database, --auth, ...)
-// whose value is a feature of the group, with or without the group prefix:
-// --auth supabase is --features auth-supabase. Optional groups accept none.
-func addGroupFlags(cmd *cobra.Command, opts *newOptions) {
-	reg, err := generator.LoadRegistry()
+// planNew decides the project from the flags and, when it may ask, the
+// form. After a form it also returns the equivalent command, derived from
+// the resolved spec so that pasting it gives the same project.
+func planNew(sys *System, reg *generator.Registry, opts *newOptions) (*generator.Resolved, string, error) {
+	flags := featureFlags{preset: opts.preset, features: opts.features, without: opts.without, groups: map[string]string{}}
+	for g, v := range opts.groups {
+		flags.groups[g] = *v
+	}
+	a := &answers{Name: opts.name, Module: opts.module, Preset: opts.preset, Flags: flags}
+
+	// Decide whether to ask. Flags given are never asked again.
+	choicesGiven := len(flags.args(reg)) > 0
+	missing := a.Name == "" || !choicesGiven
+	interactive := false
+	switch {
+	case opts.yes || !missing:
+	case sys.Terminal:
+		interactive = true
+	default:
+		var need []string
+		if a.Name == "" {
+			need = append(need, "a project name (omnistack new <name>)")
+		}
+		if !choicesGiven {
+			need = append(need, "--preset or --features")
+		}
+		return nil, "", &generator.UsageError{Msg: fmt.Sprintf("not a terminal, so no questions can be asked: pass %s, or --yes to take the defaults", strings.Join(need, " and "))}
+	}
+
+	if a.Name == "" && !interactive {
+		return nil, "", &generator.UsageError{Msg: "project name missing: omnistack new <name> --yes"}
+	}
+	if a.Name != "" {
+		if err := generator.ValidateName(a.Name); err != nil {
+			return nil, "", err
+		}
+	}
+	if a.Preset == "" && !interactive {
+		a.Preset = "minimal"
+		a.Flags.preset = "minimal"
+	}
+	// Check the flags before asking anything; with a preset they are the
+	// features (the form then asks only name and module).
+	if a.Preset != "" {
+		feats, err := a.Flags.compose(reg)
+		if err != nil {
+			return nil, "", err
+		}
+		a.Features = feats
+	} else if _, _, err := a.Flags.expand(reg); err != nil {
+		return nil, "", err
+	} else if err := reg.CheckFeatures(slices.Concat(opts.features, opts.without)); err != nil {
+		return nil, "", err
+	}
+	if interactive {
+		prompt := sys.Prompt
+		if prompt == nil {
+			prompt = runForm
+		}
+		if err := prompt(sys, reg, a, opts.accessible); err != nil {
+			return nil, "", err
+		}
+	}
+	if a.Module == "" {
+		a.Module = "example.com/" + a.Name
+	}
+	warning, err := generator.ValidateModule(a.Module)
 	if err != nil {
-		return // reported when the command runs
+		return nil, "", err
 	}
-	opts.groups = map[string]*string{}
-	for _, g := range reg.Groups {
-		feats := reg.InGroup(g.Name)
-		if !g.Exclusive || len(feats) == 0 || cmd.Flags().Lookup(g.Name) != nil {
-			continue
-		}
-		choices := groupChoices(g, feats)
-		v := new(string)
-		opts.groups[g.Name] = v
-		cmd.Flags().StringVar(v, g.Name, "", fmt.Sprintf("%s: %s", strings.ToLower(g.Title), strings.Join(choices, ", ")))
-		_ = cmd.RegisterFlagCompletionFunc(g.Name, cobra.FixedCompletions(choices, cobra.ShellCompDirectiveNoFileComp))
-	}
-}
-
-func groupChoices(g generator.Group, feats []*generator.Feature) []string {
-	var out []string
-	for _, f := range feats {
-		out = append(out, strings.TrimPrefix(f.Name, g.Name+"-"))
-	}
-	if !g.Required {
-		out = append(out, "none")
-	}
-	return out
-}
-
-// applyGroupFlags turns --<group> values into --features / --without.
-func applyGroupFlags(opts *newOptions) error {
-	if len(opts.groups) == 0 {
-		return nil
-	}
-	reg, err := generator.LoadRegistry()
+	res, err := reg.Resolve(generator.Spec{Name: a.Name, Module: a.Module, Features: a.Features})
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	for _, g := range reg.Groups {
-		v, ok := opts.groups[g.Name]
-		if !ok || *v == "" {
-			continue
-		}
-		feats := reg.InGroup(g.Name)
-		if *v == "none" && !g.Required {
-			for _, f := range feats {
-				opts.without = append(opts.without, f.Name)
-			}
-			continue
-		}
-		found := ""
-		for _, f := range feats {
-			if *v == f.Name || g.Name+"-"+*v == f.Name {
-				found = f.Name
-			}
-		}
-		if found == "" {
-			return &generator.UsageError{Msg: fmt.Sprintf("--%s %q: not a choice (valid: %s)", g.Name, *v, strings.Join(groupChoices(g, feats), ", "))}
-		}
-		opts.features = append(opts.features, found)
+	if warning != "" {
+		fmt.Fprintf(sys.Err, "warning: %s\n", warning)
 	}
-	return nil
-}
-
-// composeFeatures is preset features + extras - without.
-func composeFeatures(reg *generator.Registry, preset string, extra, without []string) ([]string, error) {
-	var feats []string
-	if preset != "" {
-		p, ok := reg.Presets[preset]
-		if !ok {
-			return nil, &generator.UsageError{Msg: fmt.Sprintf("unknown preset %q (valid: %s)", preset, strings.Join(reg.PresetNames(), ", "))}
-		}
-		feats = append(feats, p.Features...)
+	if !interactive {
+		warnKept(sys, reg, res, opts.without)
+		return res, "", nil
 	}
-	for _, f := range extra {
-		f = strings.TrimSpace(f)
-		if _, ok := reg.Features[f]; !ok {
-			return nil, &generator.UsageError{Msg: fmt.Sprintf("--features: unknown feature %q (valid: %s)", f, strings.Join(reg.FeatureNames(), ", "))}
-		}
-		// A feature of an exclusive group replaces the preset's choice in
-		// that group (--features postgres on a sqlite preset).
-		if g := reg.Group(reg.Features[f].Group); g != nil && g.Exclusive {
-			feats = slices.DeleteFunc(feats, func(x string) bool {
-				return x != f && reg.Features[x].Group == g.Name && !slices.Contains(extra, x)
-			})
-		}
-		if !slices.Contains(feats, f) {
-			feats = append(feats, f)
-		}
-	}
-	return reg.Without(feats, without)
+	return res, equivalentCommand(reg, a.Preset, res, opts), nil
 }
 
 func insideGitRepo(dir string) (bool, string) {
@@ -326,57 +250,42 @@ func insideGitRepo(dir string) (bool, string) {
 	}
 }
 
-// equivalentCommand is the non-interactive command for what the form chose.
-func equivalentCommand(reg *generator.Registry, a *answers, opts *newOptions) string {
-	parts := []string{"omnistack new", a.Name}
-	if a.Module != "example.com/"+a.Name {
-		parts = append(parts, "--module", a.Module)
-	}
-	preset := a.Preset
-	if preset == "" {
-		preset = "minimal"
-	}
-	parts = append(parts, "--preset", preset)
-	base := map[string]bool{}
-	if p, ok := reg.Presets[preset]; ok {
-		for _, f := range p.Features {
-			base[f] = true
+// warnKept warns about each --without feature the resolver kept: only the
+// default of a required group can be (Compose refuses dropping a
+// requirement), since the group needs one feature.
+func warnKept(sys *System, reg *generator.Registry, res *generator.Resolved, without []string) {
+	for _, w := range without {
+		w = strings.TrimSpace(w)
+		if !res.Has(w) || reg.Features[w] == nil {
+			continue
 		}
-	}
-	var extra, without []string
-	for _, f := range a.Features {
-		if !base[f] {
-			extra = append(extra, f)
-		}
-	}
-	for f := range base {
-		if !slices.Contains(a.Features, f) {
-			without = append(without, f)
-		}
-	}
-	slices.Sort(extra)
-	slices.Sort(without)
-	// A dropped member of an exclusive group is implied by its replacement.
-	without = slices.DeleteFunc(without, func(w string) bool {
 		g := reg.Group(reg.Features[w].Group)
-		if g == nil || !g.Exclusive {
-			return false
+		if g == nil {
+			continue
 		}
-		for _, e := range extra {
-			if reg.Features[e].Group == g.Name {
-				return true
+		var others []string
+		for _, f := range reg.InGroup(g.Name) {
+			if f.Name != w {
+				others = append(others, strings.TrimPrefix(f.Name, g.Name+"-"))
 			}
 		}
-		return false
-	})
-	if len(extra) > 0 {
-		parts = append(parts, "--features", strings.Join(extra, ","))
+		fmt.Fprintf(sys.Err, "warning: --without %s: the %s group needs one feature, so %s (its default) was kept; choose another with --%s %s\n", w, g.Name, w, g.Name, strings.Join(others, " or --"+g.Name+" "))
 	}
-	if len(without) > 0 {
-		parts = append(parts, "--without", strings.Join(without, ","))
+}
+
+// equivalentCommand is the non-interactive command for a resolved spec
+// that started from preset: run with --yes it resolves to the same spec.
+func equivalentCommand(reg *generator.Registry, preset string, res *generator.Resolved, opts *newOptions) string {
+	if _, ok := reg.Presets[preset]; !ok {
+		preset = "minimal"
 	}
+	parts := []string{"omnistack", "new", res.Name}
+	if res.Module != "example.com/"+res.Name {
+		parts = append(parts, "--module", shellQuote(res.Module))
+	}
+	parts = append(parts, flagsFor(reg, preset, res.Features).args(reg)...)
 	if opts.output != "" {
-		parts = append(parts, "--output", opts.output)
+		parts = append(parts, "--output", shellQuote(opts.output))
 	}
 	if opts.noGit {
 		parts = append(parts, "--no-git")
@@ -390,7 +299,7 @@ func printPlan(w io.Writer, reg *generator.Registry, res *generator.Resolved, fi
 	for _, pf := range plan {
 		owner[pf.Path] = pf.Feature
 	}
-	fmt.Fprintf(w, "Would write %d files to %s (dry run; nothing written):\n", len(files), target)
+	fmt.Fprintf(w, "Would write %s to %s (dry run; nothing written):\n", count(len(files), "file"), target)
 	for _, p := range files.Paths() {
 		o := owner[p]
 		if o == "" {
@@ -422,7 +331,7 @@ func printSummary(sys *System, reg *generator.Registry, res *generator.Resolved,
 		bold, reset = "\x1b[1m", "\x1b[0m"
 	}
 	w := sys.Out
-	fmt.Fprintf(w, "%sCreated %s%s (%s) in %s: %d files in %s.\n", bold, res.Name, reset, res.Module, target, len(files), took.Round(time.Millisecond))
+	fmt.Fprintf(w, "%sCreated %s%s (%s) in %s: %s in %s.\n", bold, res.Name, reset, res.Module, target, count(len(files), "file"), took.Round(time.Millisecond))
 	fmt.Fprintf(w, "Features: %s\n", featureList(res))
 	if gitNote != "" {
 		fmt.Fprintln(w, gitNote)
