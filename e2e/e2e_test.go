@@ -195,7 +195,46 @@ func checkProject(t *testing.T, bin, root string, p project) {
 		}
 	}
 	mustRun(t, "", nil, bin, args...)
+	verifyProject(t, dir)
+	if p.serve {
+		serveAndProbe(t, dir)
+	}
+}
 
+// TestProbeProject generates a project with the throwaway probe feature
+// (generator/testdata/probe), which fills every slot of the shared
+// templates, and proves it builds, vets and passes its tests: the slot
+// contract holds for code a feature puts anywhere.
+func TestProbeProject(t *testing.T) {
+	reg, err := generator.LoadRegistryWithFeature("probe", "../generator/testdata/probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := reg.Resolve(generator.Spec{Name: "probe", Module: "example.com/probe", Features: []string{"probe", "redis", "ratelimit"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := reg.Render(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "probe")
+	for _, p := range files.Paths() {
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, files[p], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verifyProject(t, dir)
+}
+
+// verifyProject checks a generated project: tidy as generated, builds and
+// vets offline and read-only, gofmt-clean, and its tests pass with -race.
+func verifyProject(t *testing.T, dir string) {
+	t.Helper()
 	// Fetch modules once (network allowed: tidy also checks the zips of
 	// modules that only dependencies' tests need), then prove the rest
 	// offline and read-only.
@@ -210,9 +249,6 @@ func checkProject(t *testing.T, bin, root string, p project) {
 		t.Errorf("gofmt -l lists files:\n%s", out)
 	}
 	mustRun(t, dir, offline, "go", "test", "-race", "-count=1", "./...")
-	if p.serve {
-		serveAndProbe(t, dir)
-	}
 }
 
 func mustPreset(t *testing.T, name string) []string {

@@ -43,7 +43,7 @@ func (e *RequiredError) Unwrap() error { return &UsageError{Msg: e.Error()} }
 // behind the user's back.
 func (r *Registry) Compose(base, add, drop []string) ([]string, error) {
 	add, drop = cleanNames(add), cleanNames(drop)
-	if err := r.CheckFeatures(slices.Concat(add, drop)); err != nil {
+	if err := r.CheckChoosable(slices.Concat(add, drop)); err != nil {
 		return nil, err
 	}
 	for _, a := range add {

@@ -142,3 +142,24 @@ func orList(names []string) string {
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
+
+// CheckChoosable is CheckFeatures for names a user typed: a library
+// feature (idp) is refused too, with the features it comes with, since it
+// is present exactly while one of them is.
+func (r *Registry) CheckChoosable(names []string) error {
+	if err := r.CheckFeatures(names); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if f := r.Features[name]; f != nil && f.Library {
+			var by []string
+			for _, other := range r.FeatureNames() {
+				if slices.Contains(r.Features[other].Requires, name) {
+					by = append(by, other)
+				}
+			}
+			return usageErrorf("%s is a library feature: it comes with %s, so choose one of those instead", name, strings.Join(by, " or "))
+		}
+	}
+	return nil
+}

@@ -122,3 +122,17 @@ func TestUnknownEverywhere(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckChoosableRefusesLibraries(t *testing.T) {
+	reg, err := LoadRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = reg.CheckChoosable([]string{"ratelimit", "idp"})
+	if err == nil || !IsUsage(err) || !strings.Contains(err.Error(), "idp is a library feature: it comes with auth-clerk or auth-supabase") {
+		t.Fatalf("CheckChoosable(idp) = %v", err)
+	}
+	if err := reg.CheckChoosable([]string{"auth-clerk"}); err != nil {
+		t.Fatalf("CheckChoosable(auth-clerk) = %v", err)
+	}
+}

@@ -301,7 +301,7 @@ func (r *Registry) Status(p *Project) ([]FileStatus, string, error) {
 // choices, as is asking for two members of one group at once.
 func (r *Registry) WithAdded(current, names []string) ([]string, error) {
 	names = cleanNames(names)
-	if err := r.CheckFeatures(names); err != nil {
+	if err := r.CheckChoosable(names); err != nil {
 		return nil, err
 	}
 	out := slices.Clone(current)

@@ -88,7 +88,7 @@ edited them; edited ones are kept and reported.
 				if err := separateArgs("remove", args); err != nil {
 					return nil, err
 				}
-				if err := reg.CheckFeatures(args); err != nil {
+				if err := reg.CheckChoosable(args); err != nil {
 					return nil, err
 				}
 				for _, name := range args {

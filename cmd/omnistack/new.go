@@ -200,7 +200,7 @@ func planNew(sys *System, reg *generator.Registry, opts *newOptions) (*generator
 		a.Features = feats
 	} else if _, _, err := a.Flags.expand(reg); err != nil {
 		return nil, "", err
-	} else if err := reg.CheckFeatures(slices.Concat(opts.features, opts.without)); err != nil {
+	} else if err := reg.CheckChoosable(slices.Concat(opts.features, opts.without)); err != nil {
 		return nil, "", err
 	}
 	if interactive {
