@@ -32,6 +32,7 @@ Commands:
   migrate up              apply all pending migrations
   migrate down            roll back the most recent migration
   migrate status          list migrations and whether they are applied
+  help                    print this help (reads no configuration)
 
 Configuration is read from environment variables; see .env.example.
 `
@@ -64,25 +65,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, rest = flags.Arg(0), flags.Args()[1:]
 	}
 
+	switch cmd {
+	case "help":
+		fmt.Fprint(stdout, usage) // needs no configuration
+		return nil
+	case "serve", "migrate":
+	default:
+		return fmt.Errorf("unknown command %q (want serve, migrate or help)", cmd)
+	}
+
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-
-	switch cmd {
-	case "serve":
-		if len(rest) > 0 {
-			return fmt.Errorf("serve takes no arguments, got %q", rest)
-		}
-		return serve(ctx, cfg, log)
-	case "migrate":
+	if cmd == "migrate" {
 		return migrate(ctx, cfg, rest, stdout)
-	case "help":
-		fmt.Fprint(stdout, usage)
-		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+	if len(rest) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", rest)
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return serve(ctx, cfg, log)
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {

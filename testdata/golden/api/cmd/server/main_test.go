@@ -49,6 +49,18 @@ func TestRunMigrate(t *testing.T) {
 	}
 }
 
+// help needs no configuration: it works where serve would refuse to start.
+func TestRunHelpNeedsNoConfig(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	env := envOf(map[string]string{"PORT": "not-a-port", "DATABASE_URL": "nonsense"})
+	if err := run(context.Background(), []string{"help"}, env, &stdout, &stderr); err != nil {
+		t.Fatalf("run(help) = %v", err)
+	}
+	if !strings.Contains(stdout.String(), "Usage: server") {
+		t.Fatalf("help printed %q", stdout.String())
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	ctx := context.Background()
 	// A valid DATABASE_URL that nothing connects to: every case fails first.

@@ -109,7 +109,7 @@ func New(db *sql.DB, store users.Store, cfg Config, notify Notifier, log *slog.L
 	}
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
 	if err != nil {
-		return nil, fmt.Errorf("AUTH_ARGON2: %w", err)
+		return nil, fmt.Errorf("auth: password hashing parameters: %w", err)
 	}
 	s := &Service{
 		db: db, users: store, tokens: tokens, hasher: h, notify: notify, log: log, cfg: cfg,

@@ -3,7 +3,7 @@ package httpx
 import "net/http"
 
 // securityHeaders are set on every response (OWASP REST Security Cheat
-// Sheet, SECURITY.md §5). An API serves no HTML, so the CSP forbids
+// Sheet). An API serves no HTML, so the CSP forbids
 // everything; the docs page sets its own. X-XSS-Protection, Expect-CT and
 // Public-Key-Pins are deprecated and deliberately absent. The values are
 // shared, read-only slices: setting them costs no allocation.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -15,6 +16,7 @@ import (
 // /openapi.json (and /openapi.yaml) and its reference docs at /docs.
 // Errors are RFC 9457 problem details (application/problem+json).
 func New(mux *http.ServeMux, title, version string) huma.API {
+	mapErrorsOnce.Do(mapErrors)
 	cfg := huma.DefaultConfig(title, version)
 	cfg.OpenAPIPath = "/openapi"
 	cfg.DocsPath = "/docs"
@@ -23,9 +25,13 @@ func New(mux *http.ServeMux, title, version string) huma.API {
 	return humago.New(mux, cfg)
 }
 
-// A body cut off by the body limit (httpx.MaxBody, MAX_BODY_BYTES) is a
-// 413, not the 500 huma answers for a body it cannot read.
-func init() {
+var mapErrorsOnce sync.Once
+
+// mapErrors makes a body cut off by the body limit (httpx.MaxBody,
+// MAX_BODY_BYTES) a 413, not the 500 huma answers for a body it cannot
+// read. huma's error constructor is a package variable, so the change is
+// process-wide: New makes it once, before the first API exists.
+func mapErrors() {
 	newError := huma.NewErrorWithContext
 	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
 		for _, err := range errs {
