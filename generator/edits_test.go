@@ -48,7 +48,7 @@ func TestEditedProjects(t *testing.T) {
 			}
 			for _, a := range add {
 				if _, ok := reg.Features[a]; !ok {
-					t.Skipf("feature %s does not exist", a)
+					t.Fatalf("%s names feature %s, which does not exist (renamed?)", file, a)
 				}
 			}
 			p := newRealProject(t, reg, filepath.Join(t.TempDir(), "p"), from)

@@ -2,12 +2,18 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"flag"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,8 +28,8 @@ const goldenRoot = "../testdata/golden"
 
 // TestGolden renders every preset (name myapp, module example.com/myapp)
 // and compares it byte for byte with testdata/golden/<preset>. It also
-// checks that rendering twice gives identical output and that every Go file
-// parses.
+// checks that rendering twice gives identical output and that the Go
+// packages hang together (checkPackages), which Render does not check.
 func TestGolden(t *testing.T) {
 	reg, err := LoadRegistry()
 	if err != nil {
@@ -47,11 +53,9 @@ func TestGolden(t *testing.T) {
 				if !bytes.Equal(files[p], again[p]) {
 					t.Errorf("%s: rendering twice gave different output", p)
 				}
-				if strings.HasSuffix(p, ".go") {
-					if _, err := parser.ParseFile(token.NewFileSet(), p, files[p], parser.AllErrors); err != nil {
-						t.Errorf("generated Go file does not parse: %v", err)
-					}
-				}
+			}
+			if err := checkPackages(files, "example.com/myapp"); err != nil {
+				t.Error(err)
 			}
 			if len(again) != len(files) {
 				t.Errorf("rendering twice gave %d and %d files", len(files), len(again))
@@ -158,8 +162,70 @@ func TestPinsConsistent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := reg.Render(res); err != nil {
+		files, err := reg.Render(res)
+		if err != nil {
+			t.Errorf("features %s: %v", strings.Join(set, ","), err)
+			continue
+		}
+		if err := checkPackages(files, "example.com/myapp"); err != nil {
 			t.Errorf("features %s: %v", strings.Join(set, ","), err)
 		}
+	}
+}
+
+// checkPackages checks what a Go file alone cannot show: the non-test files
+// of a directory share one package name (tests may add _test), and every
+// import of the project's own module names a directory the render has Go
+// files in, so no fragment imports the package of an absent feature.
+func checkPackages(files Files, module string) error {
+	pkgOf := map[string]string{} // directory -> package of its non-test files
+	imports := map[string]string{}
+	var errs []string
+	for _, p := range files.Paths() {
+		if !strings.HasSuffix(p, ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, files[p], parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		dir, name := path.Dir(p), f.Name.Name
+		if !strings.HasSuffix(p, "_test.go") {
+			if prev, ok := pkgOf[dir]; ok && prev != name {
+				errs = append(errs, fmt.Sprintf("%s: package %s, but %s holds package %s", p, name, dir, prev))
+			}
+			pkgOf[dir] = name
+		}
+		for _, spec := range f.Imports {
+			ip, _ := strconv.Unquote(spec.Path.Value)
+			if rel, ok := strings.CutPrefix(ip, module+"/"); ok {
+				imports[rel] = p
+			}
+		}
+	}
+	for _, p := range files.Paths() {
+		if dir := path.Dir(p); strings.HasSuffix(p, "_test.go") && pkgOf[dir] == "" {
+			pkgOf[dir] = "(tests only)"
+		}
+	}
+	for _, rel := range slices.Sorted(maps.Keys(imports)) {
+		if _, ok := pkgOf[rel]; !ok {
+			errs = append(errs, fmt.Sprintf("%s imports %s/%s, which the render has no Go files in", imports[rel], module, rel))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+func TestCheckPackagesCatchesDanglingImports(t *testing.T) {
+	files := Files{
+		"internal/app/app.go":   []byte("package app\n\nimport \"m/internal/gone\"\n\nvar _ = gone.X\n"),
+		"internal/app/other.go": []byte("package other\n"),
+	}
+	err := checkPackages(files, "m")
+	if err == nil || !strings.Contains(err.Error(), "imports m/internal/gone") || !strings.Contains(err.Error(), "package other, but internal/app holds package app") {
+		t.Fatalf("checkPackages = %v", err)
 	}
 }

@@ -48,8 +48,8 @@ func (r *Registry) checkDirectPins(s *Resolved, imports []string, rec *deps.Reco
 	owner := map[string]string{} // module -> feature
 	for _, f := range append([]*Feature{r.Base}, r.selected(s)...) {
 		for _, p := range f.Go {
-			m, v, _ := parsePin(p)
-			pins[m], owner[m] = v, f.Name
+			pin, _ := deps.ParsePin(p) // checked on load
+			pins[pin.Path], owner[pin.Path] = pin.Version, f.Name
 		}
 	}
 	for _, ip := range imports {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/omnistack/omnistack/generator/deps"
+
 	"github.com/omnistack/omnistack/presets"
 	"github.com/omnistack/omnistack/templates"
 )
@@ -316,7 +318,7 @@ func (r *Registry) check() error {
 			envOwner[e.Name] = f.Name
 		}
 		for _, p := range f.Go {
-			if _, _, err := parsePin(p); err != nil {
+			if _, err := deps.ParsePin(p); err != nil {
 				return fmt.Errorf("feature %s: %w", f.Name, err)
 			}
 		}
@@ -345,15 +347,6 @@ func sameGroupAlternatives(r *Registry, a, b string) bool {
 	}
 	g := r.Group(fa.Group)
 	return g != nil && g.Exclusive
-}
-
-// parsePin splits "module version".
-func parsePin(s string) (mod, version string, err error) {
-	fields := strings.Fields(s)
-	if len(fields) != 2 {
-		return "", "", fmt.Errorf("go requirement %q: want \"<module> <version>\"", s)
-	}
-	return fields[0], fields[1], nil
 }
 
 // all returns base and every feature, sorted by name after base.
@@ -427,8 +420,8 @@ func (r *Registry) Pins() map[string][][2]string {
 	out := map[string][][2]string{}
 	for _, f := range r.all() {
 		for _, p := range f.Go {
-			m, v, _ := parsePin(p)
-			out[f.Name] = append(out[f.Name], [2]string{m, v})
+			pin, _ := deps.ParsePin(p) // checked on load
+			out[f.Name] = append(out[f.Name], [2]string{pin.Path, pin.Version})
 		}
 	}
 	return out

@@ -3,9 +3,9 @@ package generator
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -129,7 +129,7 @@ func (r *Registry) ResolveFeatures(requested []string) ([]string, map[string]str
 	// Requirements, transitively, in a deterministic order.
 	for changed := true; changed; {
 		changed = false
-		for _, name := range sortedKeys(set) {
+		for _, name := range slices.Sorted(maps.Keys(set)) {
 			for _, req := range r.Features[name].Requires {
 				if !set[req] {
 					set[req] = true
@@ -161,7 +161,7 @@ func (r *Registry) ResolveFeatures(requested []string) ([]string, map[string]str
 			}
 		}
 	}
-	names := sortedKeys(set)
+	names := slices.Sorted(maps.Keys(set))
 	// Exclusive groups.
 	for _, g := range r.Groups {
 		if !g.Exclusive {
@@ -214,15 +214,6 @@ func (r *Registry) Without(features, without []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func featureNames(fs []*Feature) []string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,7 +130,7 @@ func (r *Registry) PlanUpdate(p *Project, features []string) (*Update, error) {
 			paths[p] = true
 		}
 	}
-	for _, path := range sortedKeys(paths) {
+	for _, path := range slices.Sorted(maps.Keys(paths)) {
 		bv, ov, tv := version(base, path), version(ours, path), version(theirs, path)
 		if path == ManifestName && ov.Exists {
 			// The manifest is omnistack's record, not a merge: it always

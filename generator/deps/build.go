@@ -9,10 +9,12 @@ import (
 	"go/build/constraint"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,7 +77,7 @@ func Build(ctx context.Context, dir string, pins map[string][]Pin, imports []str
 	}
 	args := []string{"get"}
 	pinOwner := map[string]string{}
-	for _, feature := range sortedKeys(pins) {
+	for _, feature := range slices.Sorted(maps.Keys(pins)) {
 		for _, p := range pins[feature] {
 			if _, ok := pinOwner[p.Path]; !ok {
 				pinOwner[p.Path] = feature
@@ -116,7 +118,7 @@ func Build(ctx context.Context, dir string, pins map[string][]Pin, imports []str
 		rootVersion[req.Mod.Path] = req.Mod.Version
 	}
 	var pinErrs []error
-	for _, feature := range sortedKeys(pins) {
+	for _, feature := range slices.Sorted(maps.Keys(pins)) {
 		for _, p := range pins[feature] {
 			v := rootVersion[p.Path]
 			switch {
@@ -213,7 +215,7 @@ func Build(ctx context.Context, dir string, pins map[string][]Pin, imports []str
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
 			return err
 		}
@@ -259,7 +261,7 @@ func (b *builder) versionedPackages(pkgs map[string]*pkgInfo, mods map[string]li
 		return out
 	}
 	queued := map[string]bool{}
-	queue := sortedKeys(pkgs)
+	queue := slices.Sorted(maps.Keys(pkgs))
 	for _, p := range queue {
 		queued[p] = true
 	}
@@ -703,7 +705,7 @@ func scanDir(dir string) (imports, tests []string, err error) {
 			m[q] = true
 		}
 	}
-	return sortedKeys(imp), sortedKeys(tst), nil
+	return slices.Sorted(maps.Keys(imp)), slices.Sorted(maps.Keys(tst)), nil
 }
 
 // shouldBuild reports whether a file is built with all tags but "ignore"

@@ -3,7 +3,8 @@ package deps
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -36,7 +37,7 @@ func CheckPins(pins map[string][]Pin) error {
 	type owner struct{ feature, version string }
 	seen := map[string]owner{}
 	var errs []error
-	for _, feature := range sortedKeys(pins) {
+	for _, feature := range slices.Sorted(maps.Keys(pins)) {
 		for _, p := range pins[feature] {
 			if err := module.Check(p.Path, p.Version); err != nil {
 				errs = append(errs, fmt.Errorf("feature %s: pin %s %s: %w", feature, p.Path, p.Version, err))
@@ -53,13 +54,4 @@ func CheckPins(pins map[string][]Pin) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,6 +6,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -271,7 +273,7 @@ func encodePackages(at map[module.Version]map[string]*pkgInfo) []byte {
 	for _, mod := range mods {
 		fmt.Fprintf(&buf, "module %s %s\n", mod.Path, mod.Version)
 		pkgs := at[mod]
-		for _, p := range sortedKeys(pkgs) {
+		for _, p := range slices.Sorted(maps.Keys(pkgs)) {
 			info := pkgs[p]
 			buf.WriteString(relPath(mod.Path, p))
 			for _, imp := range info.imports {

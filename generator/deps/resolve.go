@@ -3,7 +3,9 @@ package deps
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -109,7 +111,7 @@ func (r *Record) Resolve(mainPath, goVersion string, imports []string) (gomod, g
 		return nil, nil, fmt.Errorf("go.mod for %s: %w", mainPath, err)
 	}
 	var reqs []*modfile.Require
-	for _, m := range sortedKeys(roots) {
+	for _, m := range slices.Sorted(maps.Keys(roots)) {
 		reqs = append(reqs, &modfile.Require{Mod: module.Version{Path: m, Version: roots[m]}, Indirect: !isDirect[m]})
 	}
 	f.SetRequireSeparateIndirect(reqs)
@@ -283,7 +285,7 @@ func (r *Record) graph(roots map[string]string) (*modGraph, error) {
 		}
 		return nil
 	}
-	for _, p := range sortedKeys(roots) {
+	for _, p := range slices.Sorted(maps.Keys(roots)) {
 		m := module.Version{Path: p, Version: roots[p]}
 		note(m)
 		if err := visit(m, false); err != nil {

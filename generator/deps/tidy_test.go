@@ -3,9 +3,11 @@ package deps
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,7 +58,7 @@ func TestResolveMatchesTidy(t *testing.T) {
 			subsets["everything"] = append(subsets["everything"], p)
 		}
 	}
-	for _, name := range sortedKeys(subsets) {
+	for _, name := range slices.Sorted(maps.Keys(subsets)) {
 		imports := subsets[name]
 		t.Run(name, func(t *testing.T) {
 			var known []string

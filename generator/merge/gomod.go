@@ -3,6 +3,7 @@ package merge
 import (
 	"bytes"
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,7 +132,7 @@ func mergeRequires(bf, of, tf *modfile.File) []*modfile.Require {
 // if the user had dropped it, as for requirements), a key theirs dropped is
 // dropped if ours still has base's value.
 func merge3[V comparable](b, o, t map[string]V, set func(string, V) error, drop func(string) error) error {
-	for _, k := range sortedKeys(t) {
+	for _, k := range slices.Sorted(maps.Keys(t)) {
 		tv := t[k]
 		bv, inB := b[k]
 		ov, inO := o[k]
@@ -145,7 +146,7 @@ func merge3[V comparable](b, o, t map[string]V, set func(string, V) error, drop 
 			return err
 		}
 	}
-	for _, k := range sortedKeys(b) {
+	for _, k := range slices.Sorted(maps.Keys(b)) {
 		if _, inT := t[k]; inT {
 			continue
 		}
@@ -156,15 +157,6 @@ func merge3[V comparable](b, o, t map[string]V, set func(string, V) error, drop 
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func replaces(f *modfile.File) map[string]string {
