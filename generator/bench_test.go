@@ -65,3 +65,13 @@ func BenchmarkNew(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoadRegistry is the registry load every command pays once:
+// feature.yaml files, slots, services and the registry's checks.
+func BenchmarkLoadRegistry(b *testing.B) {
+	for b.Loop() {
+		if _, err := LoadRegistry(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing/fstest"
 
 	"github.com/goccy/go-yaml"
@@ -148,7 +149,24 @@ func LoadRegistryWithFeature(name, dir string) (*Registry, error) {
 	if err := copyTree(os.DirFS(dir), path.Join("features", name)); err != nil {
 		return nil, err
 	}
-	return loadRegistry(tfs, presets.FS)
+	reg, err := loadRegistry(tfs, presets.FS)
+	if err != nil {
+		return nil, err
+	}
+	return reg, reg.Lint()
+}
+
+// Lint checks what LoadRegistry leaves out because every command would pay
+// for it (it reads every template): the slot contract and the migration
+// files. The embedded registry cannot change after the build, so omnistack's
+// own tests lint it (TestRegistryLint); see docs/templates.md.
+func (r *Registry) Lint() error {
+	for _, check := range []func() error{r.checkTemplates, r.checkMigrations} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func loadRegistry(tfs, pfs fs.FS) (*Registry, error) {
@@ -194,11 +212,17 @@ func loadRegistry(tfs, pfs fs.FS) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load features: %w", err)
 	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		f, err := loadFeature(tfs, path.Join("features", e.Name()))
+	// Decoding YAML is most of a load: the features decode in parallel.
+	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return !e.IsDir() })
+	loaded := make([]*Feature, len(entries))
+	errs := make([]error, len(entries))
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		wg.Go(func() { loaded[i], errs[i] = loadFeature(tfs, path.Join("features", e.Name())) })
+	}
+	wg.Wait()
+	for i, e := range entries {
+		f, err := loaded[i], errs[i]
 		if err != nil {
 			return nil, err
 		}
@@ -330,7 +354,7 @@ func (r *Registry) check() error {
 			}
 		}
 	}
-	for _, check := range []func() error{r.checkGraph, r.checkTemplates, r.checkServices, r.checkEnv, r.checkMigrations} {
+	for _, check := range []func() error{r.checkGraph, r.checkServices, r.checkEnv} {
 		if err := check(); err != nil {
 			return err
 		}

@@ -96,6 +96,9 @@ func TestDeletingAFeatureChangesNothingElse(t *testing.T) {
 				}
 			}
 			reg, err := loadRegistry(tfs, pfs)
+			if err == nil {
+				err = reg.Lint()
+			}
 			if err != nil {
 				t.Fatalf("registry without %s: %v", gone, err)
 			}
@@ -225,6 +228,17 @@ func printerFprint(buf *bytes.Buffer, x ast.Expr) error {
 	return printer.Fprint(buf, token.NewFileSet(), x)
 }
 
+// The embedded registry keeps the slot contract and the migration rules.
+func TestRegistryLint(t *testing.T) {
+	reg, err := LoadRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Lint(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Each way a feature folder can break the slot contract is a registry
 // error that names the feature and file.
 func TestRegistryRefusesBrokenFeatures(t *testing.T) {
@@ -288,7 +302,10 @@ func TestRegistryRefusesBrokenFeatures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tfs, pfs := embeddedFS(t)
 			tc.edit(tfs)
-			_, err := loadRegistry(tfs, pfs)
+			reg, err := loadRegistry(tfs, pfs)
+			if err == nil {
+				err = reg.Lint()
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("loadRegistry() error = %v\nwant it to contain %q", err, tc.want)
 			}

@@ -38,6 +38,9 @@ func testRegistry(t testing.TB) *Registry {
 		"minimal.yaml": {Data: []byte("name: minimal\nsummary: s\naudience: a\nfeatures: [sqlite]\n")},
 	}
 	reg, err := loadRegistry(tfs, pfs)
+	if err == nil {
+		err = reg.Lint()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
