@@ -10,7 +10,7 @@ import "slices"
 // the resolved form of what was chosen. The result is deterministic.
 func (r *Registry) PairwiseCover() [][]string {
 	// Library features come with the features that require them.
-	names := slices.DeleteFunc(r.FeatureNames(), func(n string) bool { return r.Features[n].Library })
+	names := r.ChoosableNames()
 	type pair struct{ a, b string }
 	uncovered := map[pair]bool{}
 	for i, a := range names {

@@ -29,7 +29,7 @@ func TestPairwiseCover(t *testing.T) {
 					t.Errorf("cover set %v is not resolved (resolves to %v)", s, got)
 				}
 			}
-			names := slices.DeleteFunc(reg.FeatureNames(), func(n string) bool { return reg.Features[n].Library })
+			names := reg.ChoosableNames()
 			for i, a := range names {
 				for _, b := range names[i+1:] {
 					if _, _, err := reg.ResolveFeatures([]string{a, b}); err != nil {

@@ -163,3 +163,9 @@ func (r *Registry) CheckChoosable(names []string) error {
 	}
 	return nil
 }
+
+// ChoosableNames returns the names of the features a user may choose (all
+// but library features), sorted.
+func (r *Registry) ChoosableNames() []string {
+	return slices.DeleteFunc(r.FeatureNames(), func(n string) bool { return r.Features[n].Library })
+}

@@ -321,7 +321,7 @@ func completeProjectFeatures(sys *System, has bool) cobra.CompletionFunc {
 			current = p.Manifest.Features
 		}
 		var out []string
-		for _, name := range reg.FeatureNames() {
+		for _, name := range reg.ChoosableNames() {
 			if slices.Contains(args, name) || (err == nil && slices.Contains(current, name) != has) {
 				continue
 			}

@@ -229,7 +229,7 @@ func completeFeatures(sys *System) cobra.CompletionFunc {
 		}
 		listed := strings.Split(prefix, ",")
 		var out []string
-		for _, name := range reg.FeatureNames() {
+		for _, name := range reg.ChoosableNames() {
 			if !slices.Contains(listed, name) {
 				out = append(out, prefix+name+"\t"+reg.Features[name].Summary)
 			}

@@ -47,7 +47,7 @@ func TestFeatureMessages(t *testing.T) {
 // TestGroupFlagSwitches: a group flag replaces the preset's member.
 func TestGroupFlagSwitches(t *testing.T) {
 	for _, tt := range []struct{ flag, want string }{
-		{"--auth=clerk", "Features: auth-clerk, ratelimit, sqlite, users\n"},
+		{"--auth=clerk", "Features: auth-clerk, idp (required by auth-clerk), ratelimit, sqlite, users\n"},
 		{"--auth=none", "Features: ratelimit, sqlite, users\n"},
 		{"--database=postgres", "Features: auth-builtin, postgres, ratelimit, users\n"},
 	} {
