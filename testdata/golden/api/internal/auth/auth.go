@@ -186,30 +186,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (users.User, e
 	return u, err
 }
 
-// fieldErrors collects invalid fields as users.FieldErrors.
-func fieldErrors(errs ...*FieldErr) error {
-	var fe users.FieldErrors
-	for _, e := range errs {
-		if e != nil {
-			fe = append(fe, users.FieldError{Field: e.Field, Message: e.Message})
-		}
-	}
-	if len(fe) == 0 {
-		return nil
-	}
-	return fe
-}
-
 // Register creates an account. To avoid telling who has an account, it
 // answers the same whether or not the email is taken; the owner of a taken
 // email is told by email instead.
 func (s *Service) Register(ctx context.Context, email, password, name string) error {
 	email = users.NormalizeEmail(email)
-	var emailErr *FieldErr
-	if !users.ValidEmail(email) {
-		emailErr = &FieldErr{"email", "must be an email address such as ada@example.com"}
+	var emailErr *apperr.FieldError
+	if !security.ValidEmail(email) {
+		emailErr = &apperr.FieldError{Field: "email", Message: "must be an email address such as ada@example.com"}
 	}
-	if err := fieldErrors(emailErr, CheckPassword("password", password)); err != nil {
+	if err := apperr.Fields(emailErr, CheckPassword("password", password)); err != nil {
 		return err
 	}
 	hash, err := s.hasher.hash(ctx, password) // also for a taken email: same time
@@ -373,7 +359,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 // not take one. The token is spent only once the hash is made, so a reset
 // refused for a busy hasher (503) leaves the link usable.
 func (s *Service) ResetPassword(ctx context.Context, token, password string) error {
-	if err := fieldErrors(CheckPassword("password", password)); err != nil {
+	if err := apperr.Fields(CheckPassword("password", password)); err != nil {
 		return err
 	}
 	userID, sentTo, err := s.sessions.lookupOneTime(ctx, token, purposeReset)

@@ -177,7 +177,7 @@ func TestRegisterLogin(t *testing.T) {
 func TestRegisterValidation(t *testing.T) {
 	s, _ := newTestService(t, testConfig())
 	err := s.Register(context.Background(), "nope", "short", "")
-	var fe users.FieldErrors
+	var fe apperr.FieldErrors
 	if !errors.As(err, &fe) || len(fe) != 2 {
 		t.Fatalf("err = %v; want two field errors", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2/endpoints"
 
 	"example.com/myapp/internal/apperr"
+	"example.com/myapp/internal/db"
 	"example.com/myapp/internal/security"
 	"example.com/myapp/internal/users"
 )
@@ -273,7 +274,7 @@ func (s *Service) signInExternal(ctx context.Context, provider string, p Profile
 	if utf8.RuneCountInString(p.Name) > 200 {
 		p.Name = string([]rune(p.Name)[:200])
 	}
-	if p.Email = users.NormalizeEmail(p.Email); !users.ValidEmail(p.Email) {
+	if p.Email = users.NormalizeEmail(p.Email); !security.ValidEmail(p.Email) {
 		p.Email, p.EmailVerified = "", false
 	}
 	for attempt := 0; ; attempt++ {
@@ -287,7 +288,7 @@ func (s *Service) signInExternal(ctx context.Context, provider string, p Profile
 		id, err = s.linkIdentity(ctx, provider, p)
 		// A conflict means a concurrent first sign-in of the same account
 		// got there first: look again, and find its user.
-		if err != nil && attempt == 0 && (users.IsUniqueViolation(err) || apperr.CodeOf(err) == apperr.Conflict) {
+		if err != nil && attempt == 0 && (db.IsUniqueViolation(err) || apperr.CodeOf(err) == apperr.Conflict) {
 			continue
 		}
 		if err != nil {

@@ -36,25 +36,22 @@ var commonPasswords = func() map[string]bool {
 }()
 
 // CheckPassword applies the password policy: length and the common-password
-// list, and no composition rules (ASVS 6.2.5). The error is a FieldErrors
-// naming the field.
-func CheckPassword(field, password string) *FieldErr {
+// list, and no composition rules (ASVS 6.2.5). The error names the field;
+// nil means the password is acceptable.
+func CheckPassword(field, password string) *apperr.FieldError {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case !utf8.ValidString(password):
-		return &FieldErr{field, "must be valid UTF-8"}
+		return &apperr.FieldError{Field: field, Message: "must be valid UTF-8"}
 	case n < MinPasswordLen:
-		return &FieldErr{field, "must be at least 8 characters"}
+		return &apperr.FieldError{Field: field, Message: "must be at least 8 characters"}
 	case n > MaxPasswordLen:
-		return &FieldErr{field, "must be at most 256 characters"}
+		return &apperr.FieldError{Field: field, Message: "must be at most 256 characters"}
 	case commonPasswords[strings.ToLower(password)]:
-		return &FieldErr{field, "is one of the most common passwords; choose another"}
+		return &apperr.FieldError{Field: field, Message: "is one of the most common passwords; choose another"}
 	}
 	return nil
 }
-
-// FieldErr is one invalid request field.
-type FieldErr struct{ Field, Message string }
 
 // hasher runs argon2id with a cap on concurrent hashes. Each hash holds
 // 19 MiB for tens of milliseconds, so without the cap a login flood would

@@ -9,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	"modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialect names the SQL dialect and the folder of its migrations.
@@ -54,3 +55,10 @@ func sqliteDSN(url string) (string, error) {
 // providerOptions are the goose options this dialect needs. SQLite has one
 // writer at a time, so migrations need no extra lock.
 func providerOptions(context.Context, *sql.DB) ([]goose.ProviderOption, error) { return nil, nil }
+
+// IsUniqueViolation reports whether err is a failed UNIQUE or PRIMARY KEY
+// constraint: SQLite's extended result codes, not the message text.
+func IsUniqueViolation(err error) bool {
+	e, ok := errors.AsType[*sqlite.Error](err)
+	return ok && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}

@@ -28,9 +28,17 @@ func MaxBody(n int64) Middleware {
 // TooLarge answers 413 for a body over limit bytes.
 func TooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
 	w.Header().Set("Connection", "close") // do not read the rest of the body
-	WriteProblem(w, Problem{
-		Status:   http.StatusRequestEntityTooLarge,
-		Detail:   fmt.Sprintf("The request body is larger than %d bytes.", limit),
-		Instance: r.URL.Path,
-	})
+	p := TooLargeProblem(limit)
+	p.Instance = r.URL.Path
+	WriteProblem(w, *p)
+}
+
+// TooLargeProblem is the 413 problem for a body over limit bytes: the one
+// wording, whether the length was declared, the body was sent chunked or
+// an operation has a smaller limit of its own.
+func TooLargeProblem(limit int64) *Problem {
+	return &Problem{
+		Status: http.StatusRequestEntityTooLarge,
+		Detail: fmt.Sprintf("The request body is too large; the limit is %d bytes.", limit),
+	}
 }

@@ -12,7 +12,7 @@
 //	RateLimit: "default";r=59;t=1
 //
 // q is the quota, w the window in seconds, r the requests remaining and t
-// the seconds until more quota is available. A request over the limit gets
+// the seconds until more quota is available, never more than w. A request over the limit gets
 // 429 with Retry-After (equal to t) and an RFC 9457 problem body.
 //
 // The client is the address httpx.ClientIP resolves (X-Forwarded-For only
@@ -200,7 +200,11 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		t := max(int64((d.Reset+time.Second-1)/time.Second), 0)
+		// t is capped at the window w: a client that waits w seconds has a
+		// whole window behind it. (Memory's sliding estimate may hold back
+		// a burst made at a window's very start for up to w/q longer; a
+		// request then refused gets a new, short t.)
+		t := min(max(int64((d.Reset+time.Second-1)/time.Second), 0), int64(p.spec.Window/time.Second))
 		h := w.Header()
 		h[policyHeader] = p.header
 		h[rateLimitHeader] = []string{p.quoted + ";r=" + strconv.Itoa(d.Remaining) + ";t=" + strconv.FormatInt(t, 10)}

@@ -160,6 +160,25 @@ func TestHeadersAndQuota(t *testing.T) {
 	}
 }
 
+// t never exceeds w, also after a burst at the very start of a window,
+// where the sliding estimate alone would say more than a window.
+func TestResetNeverExceedsWindow(t *testing.T) {
+	m, _ := newMemoryAt(time.Unix(1_700_000_040, 0)) // a minute boundary
+	h := newTestLimiter(t, Config{Default: Spec{Limit: 60, Window: time.Minute}, Store: m})
+	for i := range 61 {
+		w := get(h, "GET", "/api/v1/items", "192.0.2.1:1234", "")
+		rl := parseSFList(t, w.Header().Get("RateLimit"))
+		if tt := rl[0].params["t"]; tt > 60 {
+			t.Fatalf("request %d: RateLimit %q, want t <= w = 60", i+1, w.Header().Get("RateLimit"))
+		}
+		if retry := w.Header().Get("Retry-After"); retry != "" {
+			if n, err := strconv.Atoi(retry); err != nil || n > 60 {
+				t.Fatalf("request %d: Retry-After %q, want at most 60", i+1, retry)
+			}
+		}
+	}
+}
+
 func TestConcurrentExactlyN(t *testing.T) {
 	h := newTestLimiter(t, Config{Default: Spec{Limit: 60, Window: time.Minute}})
 	var mu sync.Mutex

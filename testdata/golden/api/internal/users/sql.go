@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"example.com/myapp/internal/apperr"
+	"example.com/myapp/internal/db"
+	"example.com/myapp/internal/security"
 )
 
 // DB is what SQLStore needs from a database: a *sql.DB, or a *sql.Tx when
@@ -51,49 +52,16 @@ func (s *SQLStore) timestamp() time.Time { return s.now().UTC().Truncate(time.Mi
 // NormalizeEmail is how emails are stored and compared: trimmed, lower case.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// ValidEmail reports whether email is a plain address (no display name)
-// of at most 254 bytes.
-func ValidEmail(email string) bool {
-	if email == "" || len(email) > 254 || strings.ContainsAny(email, " \t\r\n<>") {
-		return false
-	}
-	a, err := mail.ParseAddress(email)
-	return err == nil && a.Address == email && strings.Contains(email[strings.LastIndexByte(email, '@'):], ".")
-}
-
-// FieldError is an apperr.Invalid error about one field of a request.
-type FieldError struct {
-	Field   string // e.g. "email"
-	Message string
-}
-
-// FieldErrors are the invalid fields of one request, reported together.
-type FieldErrors []FieldError
-
-func (fe FieldErrors) Error() string {
-	msgs := make([]string, len(fe))
-	for i, e := range fe {
-		msgs[i] = e.Field + ": " + e.Message
-	}
-	return "invalid: " + strings.Join(msgs, "; ")
-}
-
-// Unwrap makes FieldErrors an apperr.Invalid error.
-func (fe FieldErrors) Unwrap() error { return apperr.Errorf(apperr.Invalid, "%s", fe.Error()) }
-
-// fieldErr is a FieldErrors with one entry.
-func fieldErr(field, msg string) FieldErrors { return FieldErrors{FieldError{field, msg}} }
-
 func validateFields(email, name *string, role *Role) error {
-	var fe FieldErrors
-	if email != nil && !ValidEmail(*email) {
-		fe = append(fe, FieldError{"email", "must be an email address such as ada@example.com"})
+	var fe apperr.FieldErrors
+	if email != nil && !security.ValidEmail(*email) {
+		fe = append(fe, apperr.FieldError{Field: "email", Message: "must be an email address such as ada@example.com"})
 	}
 	if name != nil && (utf8.RuneCountInString(*name) > 200 || !utf8.ValidString(*name)) {
-		fe = append(fe, FieldError{"name", "must be valid UTF-8 of at most 200 characters"})
+		fe = append(fe, apperr.FieldError{Field: "name", Message: "must be valid UTF-8 of at most 200 characters"})
 	}
 	if role != nil && !role.Valid() {
-		fe = append(fe, FieldError{"role", "must be one of user, admin, superadmin"})
+		fe = append(fe, apperr.FieldError{Field: "role", Message: "must be one of user, admin, superadmin"})
 	}
 	if len(fe) > 0 {
 		return fe
@@ -124,7 +92,7 @@ func (s *SQLStore) Create(ctx context.Context, n New) (User, error) {
 		 VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING `+columns,
 		email, n.Name, string(n.Role), verified, now)
 	u, err := scan(row)
-	if IsUniqueViolation(err) {
+	if db.IsUniqueViolation(err) {
 		return User{}, apperr.Errorf(apperr.Conflict, "a user with this email already exists")
 	}
 	if err != nil {
@@ -180,13 +148,13 @@ func (s *SQLStore) List(ctx context.Context, q Query) (Page, error) {
 		q.Sort = SortID
 	}
 	if !slices.Contains(SortKeys, q.Sort) {
-		return Page{}, fieldErr("sort", "must be one of "+strings.Join(SortKeys, ", "))
+		return Page{}, apperr.Field("sort", "must be one of "+strings.Join(SortKeys, ", "))
 	}
 	if q.Limit < 1 || q.Limit > MaxLimit {
-		return Page{}, fieldErr("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+		return Page{}, apperr.Field("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
 	if q.Role != "" && !q.Role.Valid() {
-		return Page{}, fieldErr("role", "must be one of user, admin, superadmin")
+		return Page{}, apperr.Field("role", "must be one of user, admin, superadmin")
 	}
 	key, desc := strings.CutPrefix(q.Sort, "-")
 	col := sortColumns[key]
@@ -227,7 +195,7 @@ func (s *SQLStore) List(ctx context.Context, q Query) (Page, error) {
 	if q.Cursor != "" {
 		c, ok := decodeCursor(q.Cursor)
 		if !ok || c.Sort != q.Sort {
-			return Page{}, fieldErr("cursor", "is not a cursor of this listing; start again without it")
+			return Page{}, apperr.Field("cursor", "is not a cursor of this listing; start again without it")
 		}
 		if key == SortID {
 			where = append(where, "id "+op+" "+arg(c.ID))
@@ -236,7 +204,7 @@ func (s *SQLStore) List(ctx context.Context, q Query) (Page, error) {
 			if key == SortCreatedAt {
 				t, err := time.Parse(time.RFC3339Nano, c.Value)
 				if err != nil {
-					return Page{}, fieldErr("cursor", "is not a cursor of this listing; start again without it")
+					return Page{}, apperr.Field("cursor", "is not a cursor of this listing; start again without it")
 				}
 				v = t.UTC()
 			}
@@ -295,6 +263,9 @@ func (s *SQLStore) Update(ctx context.Context, id, version int64, p Patch) (User
 	if err := validateFields(p.Email, p.Name, p.Role); err != nil {
 		return User{}, err
 	}
+	if p == (Patch{}) {
+		return s.unchanged(ctx, id, version)
+	}
 	now := s.timestamp()
 	args := []any{id, version, now}
 	// Column names are constants; only values are parameters.
@@ -323,7 +294,7 @@ func (s *SQLStore) Update(ctx context.Context, id, version int64, p Patch) (User
 		"UPDATE users SET "+strings.Join(sets, ", ")+
 			" WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING "+columns, args...)
 	u, err := scan(row)
-	if IsUniqueViolation(err) {
+	if db.IsUniqueViolation(err) {
 		return User{}, apperr.Errorf(apperr.Conflict, "a user with this email already exists")
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -352,6 +323,19 @@ func (s *SQLStore) Delete(ctx context.Context, id, version int64) error {
 		return s.missOrStale(ctx, id)
 	}
 	return nil
+}
+
+// unchanged is Update for an empty patch: the stored user, with its
+// version and updated_at as they were, if version is still current.
+func (s *SQLStore) unchanged(ctx context.Context, id, version int64) (User, error) {
+	u, err := s.Get(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Version != version {
+		return User{}, stale()
+	}
+	return u, nil
 }
 
 // missOrStale tells why a versioned write matched no row.
@@ -394,16 +378,4 @@ func scan(row interface{ Scan(...any) error }) (User, error) {
 	u.CreatedAt = u.CreatedAt.UTC()
 	u.UpdatedAt = u.UpdatedAt.UTC()
 	return u, nil
-}
-
-// IsUniqueViolation reports whether err is a unique-constraint failure, in
-// the words of SQLite ("UNIQUE constraint failed") or PostgreSQL (SQLSTATE
-// 23505, "duplicate key value violates unique constraint").
-func IsUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "23505") ||
-		strings.Contains(msg, "violates unique constraint")
 }

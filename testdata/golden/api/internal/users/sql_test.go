@@ -57,7 +57,7 @@ func TestCreateGet(t *testing.T) {
 func TestCreateValidation(t *testing.T) {
 	s := newStore(t)
 	_, err := s.Create(context.Background(), users.New{Email: "not-an-email", Role: "root"})
-	var fe users.FieldErrors
+	var fe apperr.FieldErrors
 	if !errors.As(err, &fe) || len(fe) != 2 || fe[0].Field != "email" || fe[1].Field != "role" {
 		t.Fatalf("err = %v; want field errors for email and role", err)
 	}
@@ -247,7 +247,7 @@ func TestListRejects(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := s.List(ctx, q)
-			var fe users.FieldErrors
+			var fe apperr.FieldErrors
 			if !errors.As(err, &fe) || apperr.CodeOf(err) != apperr.Invalid {
 				t.Fatalf("err = %v; want a field error", err)
 			}

@@ -144,7 +144,8 @@ type Store interface {
 	// Update applies p to the user with the given id if its version is
 	// still version, and returns the result. Errors: apperr.NotFound;
 	// apperr.Conflict wrapping ErrStale when the version moved on, or for a
-	// duplicate email; apperr.Invalid for an invalid field.
+	// duplicate email; apperr.Invalid for an invalid field. An empty patch
+	// changes nothing: neither the version nor UpdatedAt moves.
 	Update(ctx context.Context, id, version int64, p Patch) (User, error)
 	// Delete soft-deletes the user with the given id if its version is
 	// still version. Errors as for Update.

@@ -3,8 +3,6 @@
 package api
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 
@@ -14,7 +12,8 @@ import (
 
 // New returns a huma API on mux. It serves the OpenAPI 3.1 document at
 // /openapi.json (and /openapi.yaml) and its reference docs at /docs.
-// Errors are RFC 9457 problem details (application/problem+json).
+// Errors are RFC 9457 problem details (application/problem+json) of one
+// shape, httpx.Problem; see problems.go for what they may echo.
 func New(mux *http.ServeMux, title, version string) huma.API {
 	mapErrorsOnce.Do(mapErrors)
 	cfg := huma.DefaultConfig(title, version)
@@ -22,23 +21,20 @@ func New(mux *http.ServeMux, title, version string) huma.API {
 	cfg.DocsPath = "/docs"
 	// No "$schema" links in bodies: responses stay plain JSON.
 	cfg.CreateHooks = nil
-	return humago.New(mux, cfg)
+	var a huma.API
+	cfg.Transformers = append(cfg.Transformers, func(ctx huma.Context, _ string, v any) (any, error) {
+		return finishProblem(a.OpenAPI().Components.Schemas, ctx, v), nil
+	})
+	a = humago.New(mux, cfg)
+	return a
 }
 
 var mapErrorsOnce sync.Once
 
-// mapErrors makes a body cut off by the body limit (httpx.MaxBody,
-// MAX_BODY_BYTES) a 413, not the 500 huma answers for a body it cannot
-// read. huma's error constructor is a package variable, so the change is
+// mapErrors makes huma build every error as an httpx.Problem (newError).
+// huma's error constructors are package variables, so the change is
 // process-wide: New makes it once, before the first API exists.
 func mapErrors() {
-	newError := huma.NewErrorWithContext
-	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
-		for _, err := range errs {
-			if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return newError(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", tooLarge.Limit))
-			}
-		}
-		return newError(ctx, status, msg, errs...)
-	}
+	huma.NewError = newError
+	huma.NewErrorWithContext = newErrorWithContext
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -103,7 +104,8 @@ func TestRoutes(t *testing.T) {
 				t.Error("no X-Request-ID header")
 			}
 			if tt.wantType == "application/problem+json" {
-				for _, field := range []string{"title", "status"} {
+				// One shape for the router's errors and the API's.
+				for _, field := range []string{"type", "title", "status", "detail", "instance"} {
 					if body[field] == nil {
 						t.Errorf("problem has no %q: %v", field, body)
 					}
@@ -145,6 +147,9 @@ func TestItemsCRUD(t *testing.T) {
 		t.Errorf("create: body %v", created)
 	}
 
+	if loc := resp.Header.Get("Location"); loc != path {
+		t.Errorf("create: Location %q, want %q", loc, path)
+	}
 	if resp, got := call(t, srv, "GET", path, ""); resp.StatusCode != 200 || got["name"] != "pen" {
 		t.Errorf("get: status %d, body %v", resp.StatusCode, got)
 	}
@@ -160,6 +165,92 @@ func TestItemsCRUD(t *testing.T) {
 	if resp, got := call(t, srv, "GET", path, ""); resp.StatusCode != 404 || got["detail"] != "item "+itoa(id)+" not found" {
 		t.Errorf("get after delete: status %d, body %v", resp.StatusCode, got)
 	}
+}
+
+// PATCH changes only what the body names: {} changes nothing (not even
+// updated_at), null clears the description and is refused for the name.
+func TestItemsPatchSemantics(t *testing.T) {
+	srv := newServer(t)
+	_, created := call(t, srv, "POST", "/api/v1/items", `{"name": "pen", "description": "blue"}`)
+	path := "/api/v1/items/" + itoa(int(created["id"].(float64)))
+
+	if resp, got := call(t, srv, "PATCH", path, `{}`); resp.StatusCode != 200 || got["updated_at"] != created["updated_at"] || got["description"] != "blue" {
+		t.Errorf("PATCH {}: status %d, body %v; want the item unchanged, updated_at %v", resp.StatusCode, got, created["updated_at"])
+	}
+	if resp, got := call(t, srv, "PATCH", path, `{"description": null}`); resp.StatusCode != 200 || got["description"] != "" || got["name"] != "pen" {
+		t.Errorf(`PATCH {"description": null}: status %d, body %v; want the description cleared`, resp.StatusCode, got)
+	}
+	resp, got := call(t, srv, "PATCH", path, `{"name": null}`)
+	if errs, _ := got["errors"].([]any); resp.StatusCode != 422 || len(errs) != 1 || errs[0].(map[string]any)["location"] != "body.name" {
+		t.Errorf(`PATCH {"name": null}: status %d, body %v; want 422 at body.name`, resp.StatusCode, got)
+	}
+	if _, got := call(t, srv, "GET", path, ""); got["name"] != "pen" {
+		t.Errorf("after the refused PATCH: %v; want the name kept", got)
+	}
+}
+
+// A value too long to store is refused with a short answer: the error
+// shows only the start of what was sent.
+func TestLongValueGetsShortError(t *testing.T) {
+	srv := newServer(t)
+	body := `{"name": "pen", "description": "` + strings.Repeat("a", 1000<<10) + `"}`
+	resp, got := call(t, srv, "POST", "/api/v1/items", body)
+	if resp.StatusCode != 422 || resp.ContentLength > 1024 || resp.ContentLength < 0 {
+		t.Fatalf("1 MB description: status %d, %d-byte answer %v; want 422 under 1 KB", resp.StatusCode, resp.ContentLength, got["detail"])
+	}
+}
+
+// Every request field that holds a secret is marked so in the OpenAPI
+// document (format: password or writeOnly), which is what keeps its value
+// out of error answers (see internal/api/problems.go).
+func TestSecretFieldsAreMarked(t *testing.T) {
+	srv := newServer(t)
+	resp, err := srv.Client().Get(srv.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage
+		Components struct{ Schemas map[string]schemaDoc }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	secretName := regexp.MustCompile(`(?i)password|passphrase|token|secret|api_?key|private_?key|^code$|^state$`)
+	check := func(where, name string, s schemaDoc) {
+		if secretName.MatchString(name) && !s.WriteOnly && s.Format != "password" {
+			t.Errorf("%s: %q looks secret but is not marked writeOnly or format password", where, name)
+		}
+	}
+	for name, s := range doc.Components.Schemas {
+		if strings.HasSuffix(name, "Body") || strings.HasSuffix(name, "Request") {
+			for prop, ps := range s.Properties {
+				check("schema "+name, prop, ps)
+			}
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method, raw := range ops {
+			var op struct {
+				Parameters []struct {
+					Name   string
+					Schema schemaDoc
+				}
+			}
+			_ = json.Unmarshal(raw, &op)
+			for _, p := range op.Parameters {
+				check(method+" "+path, p.Name, p.Schema)
+			}
+		}
+	}
+}
+
+// schemaDoc is the part of an OpenAPI schema TestSecretFieldsAreMarked reads.
+type schemaDoc struct {
+	Format     string
+	WriteOnly  bool `json:"writeOnly"`
+	Properties map[string]schemaDoc
 }
 
 func TestListPagination(t *testing.T) {

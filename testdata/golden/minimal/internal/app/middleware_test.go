@@ -3,6 +3,7 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -45,8 +46,8 @@ func startServer(t *testing.T, vars map[string]string) string {
 	return ln.Addr().String()
 }
 
-// A body over MAX_BODY_BYTES is refused with 413, whether its length is
-// declared or not, and nothing is created.
+// A body over MAX_BODY_BYTES is refused with 413 in the same words, whether
+// its length is declared or not, and nothing is created.
 func TestOversizedBodyHasNoSideEffect(t *testing.T) {
 	addr := startServer(t, map[string]string{"MAX_BODY_BYTES": "1024"})
 	body := `{"name": "` + strings.Repeat("a", 2000) + `"}`
@@ -59,9 +60,14 @@ func TestOversizedBodyHasNoSideEffect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var p struct{ Detail string }
+		_ = json.NewDecoder(resp.Body).Decode(&p)
 		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("chunked=%v: status %d, Content-Type %q; want 413 problem", chunked, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if want := "The request body is too large; the limit is 1024 bytes."; p.Detail != want {
+			t.Fatalf("chunked=%v: detail %q, want %q", chunked, p.Detail, want)
 		}
 	}
 	resp, err := http.Get("http://" + addr + "/api/v1/items")
@@ -71,6 +77,21 @@ func TestOversizedBodyHasNoSideEffect(t *testing.T) {
 	defer resp.Body.Close()
 	if b, _ := io.ReadAll(resp.Body); !strings.Contains(string(b), `"items":[]`) {
 		t.Fatalf("items after refused creates: %s; want none", b)
+	}
+}
+
+// MAX_BODY_BYTES is the one body limit: above huma's own 1 MB default, a
+// larger body of unknown length is read, not refused.
+func TestBodyLimitIsMaxBodyBytes(t *testing.T) {
+	addr := startServer(t, map[string]string{"MAX_BODY_BYTES": "4194304"})
+	body := `{"name": "pen", "description": "` + strings.Repeat("a", 2<<20) + `"}`
+	resp, err := http.Post("http://"+addr+"/api/v1/items", "application/json", io.MultiReader(strings.NewReader(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity { // read in full; the description is too long
+		t.Fatalf("2 MB chunked body under a 4 MB limit: status %d, want 422", resp.StatusCode)
 	}
 }
 

@@ -9,6 +9,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error. Codes are stable strings, safe to show clients.
@@ -58,4 +59,48 @@ func MessageOf(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// FieldError is one invalid field of a request: the field's name as the
+// client sent it ("email", "limit") and what is wrong with it. The HTTP
+// layer turns it into an entry of the problem's "errors" list, located by
+// the operation's schema (body.email, query.limit).
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// FieldErrors are the invalid fields of one request, reported together. It
+// is an Invalid error.
+type FieldErrors []FieldError
+
+// Error implements the error interface.
+func (fe FieldErrors) Error() string {
+	msgs := make([]string, len(fe))
+	for i, e := range fe {
+		msgs[i] = e.Field + ": " + e.Message
+	}
+	return "invalid: " + strings.Join(msgs, "; ")
+}
+
+// Unwrap makes FieldErrors an Invalid error for CodeOf and MessageOf.
+func (fe FieldErrors) Unwrap() error {
+	return &Error{Code: Invalid, Message: "Some fields are invalid; see errors."}
+}
+
+// Field returns a FieldErrors with one entry.
+func Field(field, message string) FieldErrors { return FieldErrors{{field, message}} }
+
+// Fields returns the non-nil errs as FieldErrors, or nil when there are none.
+func Fields(errs ...*FieldError) error {
+	var fe FieldErrors
+	for _, e := range errs {
+		if e != nil {
+			fe = append(fe, *e)
+		}
+	}
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
 }

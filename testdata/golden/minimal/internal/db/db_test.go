@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -27,6 +28,34 @@ func TestMigrateUpDownUp(t *testing.T) {
 	}
 	if _, err := p.Up(ctx); err != nil {
 		t.Fatalf("up again: %v", err)
+	}
+}
+
+// IsUniqueViolation knows the driver's error for a duplicate key, and only
+// that: not other failures, and not an error that merely says so in words.
+func TestIsUniqueViolation(t *testing.T) {
+	ctx := context.Background()
+	sqlDB := dbtest.Open(t)
+	if _, err := sqlDB.ExecContext(ctx, "CREATE TABLE unique_probe (k TEXT PRIMARY KEY, u TEXT UNIQUE)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, "INSERT INTO unique_probe (k, u) VALUES ('a', 'x')"); err != nil {
+		t.Fatal(err)
+	}
+	for name, query := range map[string]string{
+		"unique column": "INSERT INTO unique_probe (k, u) VALUES ('b', 'x')",
+		"primary key":   "INSERT INTO unique_probe (k, u) VALUES ('a', 'y')",
+	} {
+		_, err := sqlDB.ExecContext(ctx, query)
+		if !db.IsUniqueViolation(err) || !db.IsUniqueViolation(fmt.Errorf("wrapped: %w", err)) {
+			t.Errorf("%s: IsUniqueViolation(%v) = false, want true", name, err)
+		}
+	}
+	_, syntax := sqlDB.ExecContext(ctx, "INSERT INTO no_such_table VALUES (1)")
+	for _, err := range []error{nil, syntax, errors.New("UNIQUE constraint failed: users.email (23505, duplicate key value violates unique constraint)")} {
+		if db.IsUniqueViolation(err) {
+			t.Errorf("IsUniqueViolation(%v) = true, want false", err)
+		}
 	}
 }
 

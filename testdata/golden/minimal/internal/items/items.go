@@ -50,7 +50,8 @@ type Store interface {
 	// Create stores a new item and returns it with its id and timestamps.
 	Create(ctx context.Context, n New) (Item, error)
 	// Update applies p to the item with the given id and returns the result,
-	// or an apperr.NotFound error.
+	// or an apperr.NotFound error. An empty patch changes nothing, not even
+	// UpdatedAt.
 	Update(ctx context.Context, id int64, p Patch) (Item, error)
 	// Delete removes the item with the given id, or returns an
 	// apperr.NotFound error.

@@ -88,6 +88,9 @@ func (s *SQLStore) Create(ctx context.Context, n New) (Item, error) {
 
 // Update implements Store.
 func (s *SQLStore) Update(ctx context.Context, id int64, p Patch) (Item, error) {
+	if p == (Patch{}) {
+		return s.Get(ctx, id)
+	}
 	// COALESCE keeps the stored value where the patch has none.
 	row := s.db.QueryRowContext(ctx,
 		`UPDATE items SET name = COALESCE($2, name), description = COALESCE($3, description), updated_at = $4

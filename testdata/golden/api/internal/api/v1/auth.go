@@ -66,7 +66,7 @@ func message(s string) *messageOutput {
 type registerInput struct {
 	Body struct {
 		Email    string `json:"email" maxLength:"254" doc:"Email address"`
-		Password string `json:"password" maxLength:"1024" doc:"8 to 256 characters; common passwords are refused"`
+		Password string `json:"password" minLength:"8" maxLength:"256" format:"password" writeOnly:"true" doc:"8 to 256 characters; common passwords are refused"`
 		Name     string `json:"name,omitempty" maxLength:"200" doc:"Display name"`
 	}
 }
@@ -108,7 +108,7 @@ type loginInput struct {
 	clientAddr
 	Body struct {
 		Email    string `json:"email" maxLength:"254" doc:"Email address"`
-		Password string `json:"password" maxLength:"1024" doc:"Password"`
+		Password string `json:"password" maxLength:"256" format:"password" writeOnly:"true" doc:"Password (at most 256 characters)"`
 	}
 }
 
@@ -122,7 +122,7 @@ func (h authHandlers) login(ctx context.Context, in *loginInput) (*tokenOutput, 
 
 type refreshInput struct {
 	Body struct {
-		RefreshToken string `json:"refresh_token" maxLength:"4096" doc:"The refresh_token of the last token response"`
+		RefreshToken string `json:"refresh_token" maxLength:"4096" writeOnly:"true" doc:"The refresh_token of the last token response"`
 	}
 }
 
@@ -156,8 +156,8 @@ func (h authHandlers) forgot(ctx context.Context, in *forgotInput) (*messageOutp
 
 type resetInput struct {
 	Body struct {
-		Token    string `json:"token" maxLength:"256" doc:"Token from the reset email"`
-		Password string `json:"password" maxLength:"1024" doc:"The new password"`
+		Token    string `json:"token" maxLength:"256" writeOnly:"true" doc:"Token from the reset email"`
+		Password string `json:"password" minLength:"8" maxLength:"256" format:"password" writeOnly:"true" doc:"The new password: 8 to 256 characters; common passwords are refused"`
 	}
 }
 
@@ -170,7 +170,7 @@ func (h authHandlers) reset(ctx context.Context, in *resetInput) (*struct{}, err
 
 type verifyInput struct {
 	Body struct {
-		Token string `json:"token" maxLength:"256" doc:"Token from the verification email"`
+		Token string `json:"token" maxLength:"256" writeOnly:"true" doc:"Token from the verification email"`
 	}
 }
 
@@ -208,9 +208,9 @@ func (h authHandlers) oauthStart(ctx context.Context, in *oauthStartInput) (*red
 
 type oauthCallbackInput struct {
 	Provider string `path:"provider" enum:"github,google" doc:"Sign-in provider"`
-	Code     string `query:"code" maxLength:"2048" doc:"Authorization code from the provider"`
-	State    string `query:"state" maxLength:"256" doc:"State from the provider"`
-	Cookie   string `cookie:"oauth_state" maxLength:"4096" doc:"Set by the start endpoint"`
+	Code     string `query:"code" maxLength:"2048" writeOnly:"true" doc:"Authorization code from the provider"`
+	State    string `query:"state" maxLength:"256" writeOnly:"true" doc:"State from the provider"`
+	Cookie   string `cookie:"oauth_state" maxLength:"4096" writeOnly:"true" doc:"Set by the start endpoint"`
 }
 
 type oauthTokenOutput struct {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,6 +122,59 @@ func TestAuthBadInput(t *testing.T) {
 	for _, path := range []string{"/api/v1/auth/register", "/api/v1/auth/login"} {
 		if w := post(t, h, path, big); w.Code != http.StatusRequestEntityTooLarge {
 			t.Errorf("1 MB body at %s = %d, want 413", path, w.Code)
+		}
+	}
+}
+
+// No error answer of the auth endpoints repeats a password or token sent
+// to them, whatever is wrong with the request.
+func TestAuthErrorsNeverEchoSecrets(t *testing.T) {
+	h := newAuthAPI(t)
+	const pw = "correct horse battery staple"
+	long := strings.Repeat(pw+" ", 20) // over 256 characters
+	for name, tt := range map[string]struct {
+		path, body string
+		status     int
+	}{
+		"login, unknown field":          {"/api/v1/auth/login", `{"email":"ada@example.com","password":"` + pw + `","extra":1}`, 422},
+		"login, broken JSON":            {"/api/v1/auth/login", `{"email":"ada@example.com","password":"` + pw, 400},
+		"login, password too long":      {"/api/v1/auth/login", `{"email":"ada@example.com","password":"` + long + `"}`, 422},
+		"login, email missing":          {"/api/v1/auth/login", `{"password":"` + pw + `"}`, 422},
+		"register, password too long":   {"/api/v1/auth/register", `{"email":"ada@example.com","password":"` + long + `"}`, 422},
+		"reset, token and password bad": {"/api/v1/auth/password/reset", `{"token":"` + strings.Repeat("horse", 60) + `","password":"` + long + `"}`, 422},
+		"refresh, token too long":       {"/api/v1/auth/refresh", `{"refresh_token":"` + strings.Repeat("horse", 1000) + `"}`, 422},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := post(t, h, tt.path, tt.body)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d (%s)", w.Code, tt.status, w.Body)
+			}
+			for _, part := range []string{"correct", "horse", "battery", "staple"} {
+				if strings.Contains(w.Body.String(), part) {
+					t.Fatalf("the answer repeats %q: %s", part, w.Body)
+				}
+			}
+		})
+	}
+}
+
+// The OpenAPI limits of passwords are the policy's (auth.MinPasswordLen,
+// auth.MaxPasswordLen), as their descriptions say.
+func TestPasswordSchemaIsThePolicy(t *testing.T) {
+	mux := http.NewServeMux()
+	a := api.New(mux, "test", "1.0.0")
+	v1.Register(a, v1.Deps{})
+	for _, name := range []string{"RegisterInputBody", "ResetInputBody", "LoginInputBody"} {
+		s := a.OpenAPI().Components.Schemas.Map()[name]
+		if s == nil || s.Properties["password"] == nil {
+			t.Fatalf("no schema %s with a password", name)
+		}
+		p := s.Properties["password"]
+		if p.MaxLength == nil || *p.MaxLength != auth.MaxPasswordLen || !strings.Contains(p.Description, strconv.Itoa(auth.MaxPasswordLen)) {
+			t.Errorf("%s.password: maxLength %v, description %q; want %d in both", name, p.MaxLength, p.Description, auth.MaxPasswordLen)
+		}
+		if name != "LoginInputBody" && (p.MinLength == nil || *p.MinLength != auth.MinPasswordLen || !strings.Contains(p.Description, strconv.Itoa(auth.MinPasswordLen))) {
+			t.Errorf("%s.password: minLength %v, description %q; want %d in both", name, p.MinLength, p.Description, auth.MinPasswordLen)
 		}
 	}
 }

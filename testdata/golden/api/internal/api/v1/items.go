@@ -2,8 +2,13 @@ package v1
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
+	"example.com/myapp/internal/apperr"
 	"example.com/myapp/internal/httpx"
 	"example.com/myapp/internal/items"
 )
@@ -59,6 +64,11 @@ type itemOutput struct {
 	Body Item
 }
 
+type createdOutput struct {
+	Location string `header:"Location" doc:"Path of the new item"`
+	Body     Item
+}
+
 type createInput struct {
 	Body struct {
 		Name        string `json:"name" minLength:"1" maxLength:"200" doc:"Item name"`
@@ -66,12 +76,12 @@ type createInput struct {
 	}
 }
 
-func (h itemHandlers) create(ctx context.Context, in *createInput) (*itemOutput, error) {
+func (h itemHandlers) create(ctx context.Context, in *createInput) (*createdOutput, error) {
 	it, err := h.store.Create(ctx, items.New{Name: in.Body.Name, Description: in.Body.Description})
 	if err != nil {
 		return nil, httpx.HumaError(ctx, err)
 	}
-	return &itemOutput{Body: toItem(it)}, nil
+	return &createdOutput{Location: Prefix + "/items/" + strconv.FormatInt(it.ID, 10), Body: toItem(it)}, nil
 }
 
 func (h itemHandlers) get(ctx context.Context, in *idInput) (*itemOutput, error) {
@@ -82,16 +92,55 @@ func (h itemHandlers) get(ctx context.Context, in *idInput) (*itemOutput, error)
 	return &itemOutput{Body: toItem(it)}, nil
 }
 
+// patchField is a field of a PATCH body. encoding/json leaves a pointer
+// nil both when a field is absent and when it is null; patchField tells
+// absent, null and a value apart, so that null is never silently ignored.
+type patchField struct {
+	Set   bool // the field was in the body
+	Null  bool // it was null
+	Value string
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it runs only for fields
+// present in the body.
+func (f *patchField) UnmarshalJSON(b []byte) error {
+	f.Set = true
+	if string(b) == "null" {
+		f.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &f.Value)
+}
+
+// Schema implements huma.SchemaProvider: a string or null; field tags add
+// the limits (nullable:"false" documents that null is refused).
+func (patchField) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Nullable: true}
+}
+
+// ptr is the Patch value of f: nil when absent.
+func (f patchField) ptr() *string {
+	if !f.Set {
+		return nil
+	}
+	return &f.Value
+}
+
 type updateInput struct {
 	ID   int64 `path:"id" minimum:"1" doc:"Item id"`
 	Body struct {
-		Name        *string `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name"`
-		Description *string `json:"description,omitempty" maxLength:"2000" doc:"New description"`
+		Name        patchField `json:"name,omitempty" minLength:"1" maxLength:"200" nullable:"false" doc:"New name; null is refused"`
+		Description patchField `json:"description,omitempty" maxLength:"2000" doc:"New description; null clears it"`
 	}
 }
 
+// update applies the fields present in the body; an empty body changes
+// nothing, not even updated_at.
 func (h itemHandlers) update(ctx context.Context, in *updateInput) (*itemOutput, error) {
-	it, err := h.store.Update(ctx, in.ID, items.Patch{Name: in.Body.Name, Description: in.Body.Description})
+	if in.Body.Name.Null {
+		return nil, httpx.HumaError(ctx, apperr.Field("name", "must not be null; leave it out to keep the name"))
+	}
+	it, err := h.store.Update(ctx, in.ID, items.Patch{Name: in.Body.Name.ptr(), Description: in.Body.Description.ptr()})
 	if err != nil {
 		return nil, httpx.HumaError(ctx, err)
 	}

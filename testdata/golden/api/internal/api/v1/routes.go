@@ -65,13 +65,16 @@ func Register(api huma.API, d Deps) {
 }
 
 // op describes one operation; status is the success status (200 if none).
+// Its body limit is MAX_BODY_BYTES (httpx.MaxBody), not huma's own 1 MB:
+// one limit, one 413. An operation may set a smaller MaxBodyBytes.
 func op(method, path, id, summary, tag string, status ...int) huma.Operation {
 	o := huma.Operation{
-		OperationID: id,
-		Method:      method,
-		Path:        path,
-		Summary:     summary,
-		Tags:        []string{tag},
+		OperationID:  id,
+		Method:       method,
+		Path:         path,
+		Summary:      summary,
+		Tags:         []string{tag},
+		MaxBodyBytes: -1,
 	}
 	if len(status) > 0 {
 		o.DefaultStatus = status[0]

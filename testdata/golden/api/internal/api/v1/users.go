@@ -10,7 +10,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"example.com/myapp/internal/apperr"
 	"example.com/myapp/internal/httpx"
 	"example.com/myapp/internal/users"
 )
@@ -253,23 +252,11 @@ func (h userHandlers) deleteOnce(ctx context.Context, in *ifMatchInput) error {
 	return err
 }
 
-// userError maps store errors: each invalid field becomes one entry of the
-// problem's "errors" list, a stale version is 412, the rest go through
-// httpx.HumaError.
+// userError maps store errors: a stale version is 412, the rest (field
+// errors included) go through httpx.HumaError.
 func userError(ctx context.Context, err error) error {
-	var fe users.FieldErrors
-	if errors.As(err, &fe) {
-		details := make([]error, len(fe))
-		for i, f := range fe {
-			details[i] = &huma.ErrorDetail{Location: f.Field, Message: f.Message}
-		}
-		return huma.Error422UnprocessableEntity("validation failed", details...)
-	}
 	if errors.Is(err, users.ErrStale) {
 		return huma.Error412PreconditionFailed(users.ErrStale.Error())
-	}
-	if apperr.CodeOf(err) == apperr.Conflict {
-		return huma.Error409Conflict(apperr.MessageOf(err))
 	}
 	return httpx.HumaError(ctx, err)
 }

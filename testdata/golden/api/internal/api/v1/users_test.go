@@ -227,9 +227,9 @@ func TestUsersValidation(t *testing.T) {
 	if !locs["body.name"] || !locs["body.role"] {
 		t.Fatalf("errors = %+v; want one per invalid field", p.Errors)
 	}
-	// Semantic checks (the email format) also name their field.
+	// Semantic checks (the email format) name their field the same way.
 	w = a.do(adm.ID, "PATCH", path, `{"email":"nope"}`, "If-Match", `"1"`)
-	if w.Code != 422 || !strings.Contains(w.Body.String(), `"location":"email"`) {
+	if w.Code != 422 || !strings.Contains(w.Body.String(), `"location":"body.email"`) {
 		t.Fatalf("bad email = %d %s", w.Code, w.Body)
 	}
 	if w := a.do(adm.ID, "PATCH", path, `{"email":"taken@example.com"}`, "If-Match", `"1"`); w.Code != 409 {
@@ -284,4 +284,36 @@ func TestUsersList(t *testing.T) {
 		t.Fatalf("total = %d after the injection attempts; want 6", *p.Total)
 	}
 	_ = io.Discard
+}
+
+// Query errors found by the store are located like huma's (query.<name>),
+// and a time that does not parse is explained in RFC 3339 terms, not Go's
+// layout.
+func TestUsersListErrorsSayWhere(t *testing.T) {
+	a := newUsersAPI(t)
+	adm := a.user("admin@example.com", users.RoleAdmin)
+	w := a.do(adm.ID, "GET", "/api/v1/users?cursor=bm90LWEtY3Vyc29y", "")
+	if w.Code != 422 || !strings.Contains(w.Body.String(), `"location":"query.cursor"`) {
+		t.Fatalf("bad cursor = %d %s; want 422 at query.cursor", w.Code, w.Body)
+	}
+	w = a.do(adm.ID, "GET", "/api/v1/users?created_from=yesterday", "")
+	if body := w.Body.String(); w.Code != 422 || !strings.Contains(body, "RFC 3339, e.g. 2026-01-31T12:00:00Z") || strings.Contains(body, "2006-01-02") {
+		t.Fatalf("bad time = %d %s; want RFC 3339 with an example, no Go layout", w.Code, body)
+	}
+}
+
+// PATCH with an empty body changes nothing: same version, same updated_at.
+func TestUsersEmptyPatchChangesNothing(t *testing.T) {
+	a := newUsersAPI(t)
+	u := a.user("ada@example.com", users.RoleUser)
+	path := "/api/v1/users/" + strconv.FormatInt(u.ID, 10)
+	w := a.do(u.ID, "PATCH", path, `{}`, "If-Match", `"1"`)
+	got := decode[v1.User](t, w)
+	if w.Code != 200 || got.Version != u.Version || !got.UpdatedAt.Equal(u.UpdatedAt) || w.Header().Get("ETag") != `"1"` {
+		t.Fatalf("PATCH {} = %d %s (ETag %s); want version %d and updated_at %s unchanged", w.Code, w.Body, w.Header().Get("ETag"), u.Version, u.UpdatedAt)
+	}
+	// A stale If-Match is still refused.
+	if w := a.do(u.ID, "PATCH", path, `{}`, "If-Match", `"7"`); w.Code != 412 {
+		t.Fatalf("PATCH {} with a stale If-Match = %d %s; want 412", w.Code, w.Body)
+	}
 }
