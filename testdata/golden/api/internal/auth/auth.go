@@ -216,7 +216,7 @@ func (s *Service) Register(ctx context.Context, email, password, name string) er
 	if err != nil {
 		return err
 	}
-	u, err := s.createWithPassword(ctx, users.New{Email: email, Name: name}, hash)
+	u, err := createWithPassword(ctx, s.db, users.New{Email: email, Name: name}, hash)
 	if apperr.CodeOf(err) == apperr.Conflict {
 		s.send(ctx, Message{Kind: KindAccountExists, To: email})
 		return nil
@@ -227,8 +227,24 @@ func (s *Service) Register(ctx context.Context, email, password, name string) er
 	return s.sendVerification(ctx, u)
 }
 
-func (s *Service) createWithPassword(ctx context.Context, n users.New, hash string) (users.User, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+// CreateUser creates an account with a password, for the operator's
+// command `server users create` (how the first admin is made): the
+// password policy and the argon2id parameters are the service's defaults,
+// as for registration. A taken email is an apperr.Conflict error, a
+// password the policy refuses an apperr.Invalid one.
+func CreateUser(ctx context.Context, db *sql.DB, n users.New, password string) (users.User, error) {
+	if err := fieldErrors(CheckPassword("password", password)); err != nil {
+		return users.User{}, err
+	}
+	h, err := security.NewPasswordHasher(security.DefaultArgon2Params)
+	if err != nil {
+		return users.User{}, err
+	}
+	return createWithPassword(ctx, db, n, h.Hash(password))
+}
+
+func createWithPassword(ctx context.Context, db *sql.DB, n users.New, hash string) (users.User, error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return users.User{}, fmt.Errorf("register: %w", err)
 	}
