@@ -8,6 +8,8 @@
 //     key, exact iss and aud, exp required, 30 s leeway, "typ: at+jwt";
 //   - refresh tokens: opaque, random, stored hashed, single use; reusing a
 //     spent one revokes the whole sign-in (RFC 9700 §4.14.2);
+//   - sign-ins: access tokens carry their sign-in's id (sid), and those of
+//     a revoked sign-in are refused (logout, reuse, password reset);
 //   - logins: no user enumeration (same answer and cost for unknown
 //     emails), throttled per account and per IP, and at most a few argon2id
 //     hashes at a time so a flood cannot exhaust memory.
@@ -113,7 +115,7 @@ func New(db *sql.DB, store users.Store, cfg Config, notify Notifier, log *slog.L
 	}
 	s := &Service{
 		db: db, users: store, tokens: tokens, hasher: h, notify: notify, log: log, cfg: cfg,
-		sessions: &sessions{db: db, now: time.Now, ttl: cfg.RefreshTTL, maxAge: cfg.SessionMaxAge, log: log},
+		sessions: &sessions{db: db, now: time.Now, ttl: cfg.RefreshTTL, maxAge: cfg.SessionMaxAge, log: log, revoked: newRevocations(db, cfg.AccessTTL)},
 		account:  newThrottle(loginLimitAccount, loginWindow, time.Now),
 		ip:       newThrottle(loginLimitIP, loginWindow, time.Now),
 	}
@@ -172,12 +174,20 @@ func (e *ThrottledError) Error() string {
 // unknown or the password wrong.
 var errLogin = apperr.Errorf(apperr.Unauthorized, "invalid email or password")
 
-// Authenticate implements users.Authenticator: a valid access token whose
-// user still exists.
+// Authenticate implements users.Authenticator: a valid access token of a
+// sign-in that was not revoked (logout, reuse of a refresh token, password
+// reset), whose user still exists.
 func (s *Service) Authenticate(ctx context.Context, token string) (users.User, error) {
-	id, err := s.tokens.Verify(token)
+	id, sid, err := s.tokens.Verify(token)
 	if err != nil {
 		return users.User{}, err
+	}
+	revoked, err := s.sessions.revoked.revoked(ctx, sid)
+	if err != nil {
+		return users.User{}, err
+	}
+	if revoked {
+		return users.User{}, errInvalidToken
 	}
 	u, err := s.users.Get(ctx, id)
 	if apperr.CodeOf(err) == apperr.NotFound {
@@ -324,15 +334,15 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (TokenP
 
 // signIn starts a new refresh-token family and issues both tokens.
 func (s *Service) signIn(ctx context.Context, userID int64) (TokenPair, error) {
-	refresh, err := s.sessions.start(ctx, userID)
+	refresh, family, err := s.sessions.start(ctx, userID)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return s.pair(userID, refresh)
+	return s.pair(userID, family, refresh)
 }
 
-func (s *Service) pair(userID int64, refresh string) (TokenPair, error) {
-	access, err := s.tokens.Issue(userID)
+func (s *Service) pair(userID int64, family, refresh string) (TokenPair, error) {
+	access, err := s.tokens.Issue(userID, family)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -342,7 +352,7 @@ func (s *Service) pair(userID int64, refresh string) (TokenPair, error) {
 // Refresh spends a refresh token and returns a new pair. Any failure is
 // apperr.Unauthorized.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	userID, next, err := s.sessions.rotate(ctx, refreshToken)
+	userID, family, next, err := s.sessions.rotate(ctx, refreshToken)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -353,11 +363,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 		}
 		return TokenPair{}, err
 	}
-	return s.pair(userID, next)
+	return s.pair(userID, family, next)
 }
 
-// Logout ends the sign-in the refresh token belongs to. Access tokens
-// already issued stay valid until they expire (AccessTTL).
+// Logout ends the sign-in the refresh token belongs to, and with it every
+// access token issued to that sign-in.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	return s.sessions.revoke(ctx, refreshToken)
 }
