@@ -147,4 +147,8 @@ func TestRunServe(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("run did not return after cancel")
 	}
+	// Development (the default) tells the person at the terminal where to go.
+	if want := "listening on http://localhost:" + port + ", docs at /docs\n"; stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", stderr.String(), want)
+	}
 }

@@ -151,15 +151,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("serve takes no arguments, got %q", rest)
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	return serve(ctx, cfg, log)
+	return serve(ctx, cfg, log, stderr)
 }
 
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// serve runs the server. In development it also tells the person at the
+// terminal where to find it, on stderr, apart from the JSON log.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer) error {
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if cfg.Env == config.Development {
+		a.Announce(stderr)
+	}
 	return a.Run(ctx)
 }
 
