@@ -35,7 +35,7 @@ func TestRunMigrate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		if err := run(ctx, tt.args, env, &stdout, &stderr); err != nil {
+		if err := run(ctx, tt.args, env, nil, &stdout, &stderr); err != nil {
 			t.Fatalf("run(%q) = %v; stderr: %s", tt.args, err, &stderr)
 		}
 		out := stdout.String()
@@ -53,7 +53,7 @@ func TestRunMigrate(t *testing.T) {
 func TestRunHelpNeedsNoConfig(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	env := envOf(map[string]string{"PORT": "not-a-port", "DATABASE_URL": "nonsense"})
-	if err := run(context.Background(), []string{"help"}, env, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"help"}, env, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("run(help) = %v", err)
 	}
 	if !strings.Contains(stdout.String(), "Usage: server") {
@@ -71,7 +71,7 @@ func TestRunErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{"unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate" (see server help)`},
 		{"migrate without verb", []string{"migrate"}, nil, "migrate needs one of: up, down, status"},
 		{"unknown migrate verb", []string{"migrate", "sideways"}, nil, `unknown migrate command "sideways"`},
 		{"bad config", []string{"serve"}, map[string]string{"PORT": "abc"}, `PORT: "abc" is not a valid port`},
@@ -82,7 +82,7 @@ func TestRunErrors(t *testing.T) {
 			env := map[string]string{"DATABASE_URL": dbURL}
 			maps.Copy(env, tt.env)
 			var stdout, stderr bytes.Buffer
-			err := run(ctx, tt.args, envOf(env), &stdout, &stderr)
+			err := run(ctx, tt.args, envOf(env), nil, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
 			}
@@ -92,7 +92,7 @@ func TestRunErrors(t *testing.T) {
 
 func TestRunHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"-h"}, envOf(nil), &stdout, &stderr); err != nil { // no config needed for help
+	if err := run(context.Background(), []string{"-h"}, envOf(nil), nil, &stdout, &stderr); err != nil { // no config needed for help
 		t.Fatal(err)
 	}
 	if !strings.Contains(stderr.String(), "migrate status") {
@@ -115,7 +115,7 @@ func TestRunServe(t *testing.T) {
 	env := envOf(map[string]string{"PORT": port, "DATABASE_URL": dbtest.URL(t), "LOG_LEVEL": "error"})
 	var stdout, stderr bytes.Buffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env, &stdout, &stderr) }()
+	go func() { done <- run(ctx, nil, env, nil, &stdout, &stderr) }()
 
 	url := "http://127.0.0.1:" + port + "/health/ready"
 	deadline := time.Now().Add(10 * time.Second)
@@ -146,5 +146,9 @@ func TestRunServe(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("run did not return after cancel")
+	}
+	// Development (the default) tells the person at the terminal where to go.
+	if want := "listening on http://localhost:" + port + ", docs at /docs\n"; stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", stderr.String(), want)
 	}
 }

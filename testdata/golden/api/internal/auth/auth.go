@@ -8,6 +8,8 @@
 //     key, exact iss and aud, exp required, 30 s leeway, "typ: at+jwt";
 //   - refresh tokens: opaque, random, stored hashed, single use; reusing a
 //     spent one revokes the whole sign-in (RFC 9700 §4.14.2);
+//   - sign-ins: access tokens carry their sign-in's id (sid), and those of
+//     a revoked sign-in are refused (logout, reuse, password reset);
 //   - logins: no user enumeration (same answer and cost for unknown
 //     emails), throttled per account and per IP, and at most a few argon2id
 //     hashes at a time so a flood cannot exhaust memory.
@@ -113,7 +115,7 @@ func New(db *sql.DB, store users.Store, cfg Config, notify Notifier, log *slog.L
 	}
 	s := &Service{
 		db: db, users: store, tokens: tokens, hasher: h, notify: notify, log: log, cfg: cfg,
-		sessions: &sessions{db: db, now: time.Now, ttl: cfg.RefreshTTL, maxAge: cfg.SessionMaxAge, log: log},
+		sessions: &sessions{db: db, now: time.Now, ttl: cfg.RefreshTTL, maxAge: cfg.SessionMaxAge, log: log, revoked: newRevocations(db, cfg.AccessTTL)},
 		account:  newThrottle(loginLimitAccount, loginWindow, time.Now),
 		ip:       newThrottle(loginLimitIP, loginWindow, time.Now),
 	}
@@ -172,12 +174,20 @@ func (e *ThrottledError) Error() string {
 // unknown or the password wrong.
 var errLogin = apperr.Errorf(apperr.Unauthorized, "invalid email or password")
 
-// Authenticate implements users.Authenticator: a valid access token whose
-// user still exists.
+// Authenticate implements users.Authenticator: a valid access token of a
+// sign-in that was not revoked (logout, reuse of a refresh token, password
+// reset), whose user still exists.
 func (s *Service) Authenticate(ctx context.Context, token string) (users.User, error) {
-	id, err := s.tokens.Verify(token)
+	id, sid, err := s.tokens.Verify(token)
 	if err != nil {
 		return users.User{}, err
+	}
+	revoked, err := s.sessions.revoked.revoked(ctx, sid)
+	if err != nil {
+		return users.User{}, err
+	}
+	if revoked {
+		return users.User{}, errInvalidToken
 	}
 	u, err := s.users.Get(ctx, id)
 	if apperr.CodeOf(err) == apperr.NotFound {
@@ -202,7 +212,7 @@ func (s *Service) Register(ctx context.Context, email, password, name string) er
 	if err != nil {
 		return err
 	}
-	u, err := s.createWithPassword(ctx, users.New{Email: email, Name: name}, hash)
+	u, err := createWithPassword(ctx, s.db, users.New{Email: email, Name: name}, hash)
 	if apperr.CodeOf(err) == apperr.Conflict {
 		s.send(ctx, Message{Kind: KindAccountExists, To: email})
 		return nil
@@ -213,8 +223,24 @@ func (s *Service) Register(ctx context.Context, email, password, name string) er
 	return s.sendVerification(ctx, u)
 }
 
-func (s *Service) createWithPassword(ctx context.Context, n users.New, hash string) (users.User, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+// CreateUser creates an account with a password, for the operator's
+// command `server users create` (how the first admin is made): the
+// password policy and the argon2id parameters are the service's defaults,
+// as for registration. A taken email is an apperr.Conflict error, a
+// password the policy refuses an apperr.Invalid one.
+func CreateUser(ctx context.Context, db *sql.DB, n users.New, password string) (users.User, error) {
+	if err := apperr.Fields(CheckPassword("password", password)); err != nil {
+		return users.User{}, err
+	}
+	h, err := security.NewPasswordHasher(security.DefaultArgon2Params)
+	if err != nil {
+		return users.User{}, err
+	}
+	return createWithPassword(ctx, db, n, h.Hash(password))
+}
+
+func createWithPassword(ctx context.Context, db *sql.DB, n users.New, hash string) (users.User, error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return users.User{}, fmt.Errorf("register: %w", err)
 	}
@@ -294,15 +320,15 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (TokenP
 
 // signIn starts a new refresh-token family and issues both tokens.
 func (s *Service) signIn(ctx context.Context, userID int64) (TokenPair, error) {
-	refresh, err := s.sessions.start(ctx, userID)
+	refresh, family, err := s.sessions.start(ctx, userID)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return s.pair(userID, refresh)
+	return s.pair(userID, family, refresh)
 }
 
-func (s *Service) pair(userID int64, refresh string) (TokenPair, error) {
-	access, err := s.tokens.Issue(userID)
+func (s *Service) pair(userID int64, family, refresh string) (TokenPair, error) {
+	access, err := s.tokens.Issue(userID, family)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -312,7 +338,7 @@ func (s *Service) pair(userID int64, refresh string) (TokenPair, error) {
 // Refresh spends a refresh token and returns a new pair. Any failure is
 // apperr.Unauthorized.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	userID, next, err := s.sessions.rotate(ctx, refreshToken)
+	userID, family, next, err := s.sessions.rotate(ctx, refreshToken)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -323,11 +349,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 		}
 		return TokenPair{}, err
 	}
-	return s.pair(userID, next)
+	return s.pair(userID, family, next)
 }
 
-// Logout ends the sign-in the refresh token belongs to. Access tokens
-// already issued stay valid until they expire (AccessTTL).
+// Logout ends the sign-in the refresh token belongs to, and with it every
+// access token issued to that sign-in.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	return s.sessions.revoke(ctx, refreshToken)
 }

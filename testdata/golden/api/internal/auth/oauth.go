@@ -322,7 +322,7 @@ func (s *Service) linkIdentity(ctx context.Context, provider string, p Profile) 
 					return 0, fmt.Errorf("link identity: %w", err)
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE auth_refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,
-					u.ID, time.Now().UTC()); err != nil {
+					u.ID, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
 					return 0, fmt.Errorf("link identity: %w", err)
 				}
 				verified := true
@@ -348,7 +348,9 @@ func (s *Service) linkIdentity(ctx context.Context, provider string, p Profile) 
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("link identity: %w", err)
 	}
-	return u.ID, nil
+	// The sessions revoked above (of an unverified account taken over by
+	// the email's owner) are refused from now on.
+	return u.ID, s.sessions.revoked.sync(ctx)
 }
 
 func (s *Service) linkedUser(ctx context.Context, provider, subject string) (int64, error) {

@@ -16,59 +16,59 @@ import (
 // leak yields nothing usable; the tokens have 256 bits of entropy, so a
 // plain SHA-256 is enough).
 type sessions struct {
-	db     *sql.DB
-	now    func() time.Time
-	ttl    time.Duration // lifetime of one refresh token
-	maxAge time.Duration // absolute lifetime of a family (a sign-in)
-	log    *slog.Logger
+	db      *sql.DB
+	now     func() time.Time
+	ttl     time.Duration // lifetime of one refresh token
+	maxAge  time.Duration // absolute lifetime of a family (a sign-in)
+	log     *slog.Logger
+	revoked *revocations // every revocation is added to it
 }
 
 var errInvalidRefresh = apperr.Errorf(apperr.Unauthorized, "invalid refresh token")
 
 func (s *sessions) timestamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// start begins a new family for the user and returns its first token.
-func (s *sessions) start(ctx context.Context, userID int64) (string, error) {
+// start begins a new family for the user and returns its first token and
+// the family's id, the session id of its access tokens.
+func (s *sessions) start(ctx context.Context, userID int64) (token, family string, err error) {
 	now := s.timestamp()
-	token := security.Token()
-	_, err := s.db.ExecContext(ctx,
+	token, family = security.Token(), security.Token()
+	_, err = s.db.ExecContext(ctx,
 		`INSERT INTO auth_refresh_tokens (token_hash, family_id, user_id, expires_at, family_expires_at, created_at)
 		 VALUES ($1, $2, $3, $4, $5, $6)`,
-		security.HashToken(token), security.Token(), userID, now.Add(min(s.ttl, s.maxAge)), now.Add(s.maxAge), now)
+		security.HashToken(token), family, userID, now.Add(min(s.ttl, s.maxAge)), now.Add(s.maxAge), now)
 	if err != nil {
-		return "", fmt.Errorf("store refresh token: %w", err)
+		return "", "", fmt.Errorf("store refresh token: %w", err)
 	}
-	return token, nil
+	return token, family, nil
 }
 
-// rotate spends token and returns its user and the family's next token.
+// rotate spends token and returns its user, its family and the family's
+// next token.
 // The spend is one conditional UPDATE, so of two concurrent calls with the
 // same token exactly one succeeds. Presenting a token that was already
 // spent revokes its whole family: either the client or a thief holds a
 // copy, and the server cannot tell which (RFC 9700 §4.14.2).
-func (s *sessions) rotate(ctx context.Context, token string) (userID int64, next string, err error) {
+func (s *sessions) rotate(ctx context.Context, token string) (userID int64, family, next string, err error) {
 	hash := security.HashToken(token)
 	now := s.timestamp()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, "", fmt.Errorf("rotate refresh token: %w", err)
+		return 0, "", "", fmt.Errorf("rotate refresh token: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	var (
-		family    string
-		familyExp time.Time
-	)
+	var familyExp time.Time
 	err = tx.QueryRowContext(ctx,
 		`UPDATE auth_refresh_tokens SET used_at = $2
 		 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 AND family_expires_at > $2
 		 RETURNING user_id, family_id, family_expires_at`, hash, now).Scan(&userID, &family, &familyExp)
 	if errors.Is(err, sql.ErrNoRows) {
 		_ = tx.Rollback()
-		return 0, "", s.refused(ctx, hash, now)
+		return 0, "", "", s.refused(ctx, hash, now)
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("rotate refresh token: %w", err)
+		return 0, "", "", fmt.Errorf("rotate refresh token: %w", err)
 	}
 	next = security.Token()
 	_, err = tx.ExecContext(ctx,
@@ -76,12 +76,12 @@ func (s *sessions) rotate(ctx context.Context, token string) (userID int64, next
 		 VALUES ($1, $2, $3, $4, $5, $6)`,
 		security.HashToken(next), family, userID, minTime(now.Add(s.ttl), familyExp.UTC()), familyExp.UTC(), now)
 	if err != nil {
-		return 0, "", fmt.Errorf("rotate refresh token: %w", err)
+		return 0, "", "", fmt.Errorf("rotate refresh token: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, "", fmt.Errorf("rotate refresh token: %w", err)
+		return 0, "", "", fmt.Errorf("rotate refresh token: %w", err)
 	}
-	return userID, next, nil
+	return userID, family, next, nil
 }
 
 // refused explains a failed spend: a known, already spent, not revoked token
@@ -117,19 +117,21 @@ func (s *sessions) revokeFamily(ctx context.Context, family string, now time.Tim
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
+	s.revoked.add(family, now)
 	return nil
 }
 
 // revoke ends the sign-in token belongs to. Unknown tokens are ignored.
 func (s *sessions) revoke(ctx context.Context, token string) error {
-	_, err := s.db.ExecContext(ctx,
-		`UPDATE auth_refresh_tokens SET revoked_at = $2
-		 WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM auth_refresh_tokens WHERE token_hash = $1)`,
-		security.HashToken(token), s.timestamp())
+	var family string
+	err := s.db.QueryRowContext(ctx, `SELECT family_id FROM auth_refresh_tokens WHERE token_hash = $1`, security.HashToken(token)).Scan(&family)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
-	return nil
+	return s.revokeFamily(ctx, family, s.timestamp())
 }
 
 // revokeUser ends every sign-in of the user (after a password reset).
@@ -139,7 +141,7 @@ func (s *sessions) revokeUser(ctx context.Context, userID int64) error {
 	if err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
-	return nil
+	return s.revoked.sync(ctx)
 }
 
 // Purposes of one-time tokens.

@@ -72,10 +72,21 @@ func NewTokens(key []byte, issuer, audience string, ttl time.Duration) (*Tokens,
 // TTL is the lifetime of an access token.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue returns a signed access token for the user.
-func (t *Tokens) Issue(userID int64) (string, error) {
+// accessClaims are the claims of an access token: the registered ones and
+// the sign-in (refresh-token family) it belongs to, under the name OpenID
+// Connect gives a session id.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid"`
+}
+
+// Issue returns a signed access token for the user's sign-in sessionID.
+func (t *Tokens) Issue(userID int64, sessionID string) (string, error) {
+	if sessionID == "" {
+		return "", errors.New("sign access token: no session id")
+	}
 	now := t.now()
-	claims := jwt.RegisteredClaims{
+	claims := accessClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    t.issuer,
 		Subject:   strconv.FormatInt(userID, 10),
 		Audience:  jwt.ClaimStrings{t.audience},
@@ -83,7 +94,7 @@ func (t *Tokens) Issue(userID int64) (string, error) {
 		NotBefore: jwt.NewNumericDate(now),
 		IssuedAt:  jwt.NewNumericDate(now),
 		ID:        security.Token()[:22],
-	}
+	}, SessionID: sessionID}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["typ"] = AccessTokenType
 	s, err := tok.SignedString(t.key)
@@ -93,19 +104,20 @@ func (t *Tokens) Issue(userID int64) (string, error) {
 	return s, nil
 }
 
-// Verify checks an access token and returns its user id. Every failure is
-// the same apperr.Unauthorized error: callers learn nothing about why.
-func (t *Tokens) Verify(token string) (int64, error) {
-	var claims jwt.RegisteredClaims
-	_, err := t.parser.ParseWithClaims(token, &claims, t.keyFor)
-	if err != nil {
-		return 0, errInvalidToken
+// Verify checks an access token and returns its user id and session id.
+// Every failure is the same apperr.Unauthorized error: callers learn
+// nothing about why. Whether the session is still live is the caller's
+// check (Service.Authenticate).
+func (t *Tokens) Verify(token string) (userID int64, sessionID string, err error) {
+	var claims accessClaims
+	if _, err := t.parser.ParseWithClaims(token, &claims, t.keyFor); err != nil {
+		return 0, "", errInvalidToken
 	}
 	id, err := strconv.ParseInt(claims.Subject, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errInvalidToken
+	if err != nil || id <= 0 || claims.SessionID == "" || len(claims.SessionID) > 64 {
+		return 0, "", errInvalidToken
 	}
-	return id, nil
+	return id, claims.SessionID, nil
 }
 
 // keyFor returns the one key, for the one algorithm, of the one token type.

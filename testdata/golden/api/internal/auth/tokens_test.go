@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,7 +57,7 @@ func TestVerifyAttacks(t *testing.T) {
 	tk := newTestTokens(t)
 	now := time.Now()
 	valid := func() jwt.MapClaims {
-		return jwt.MapClaims{"iss": "https://issuer.test", "aud": "test-api", "sub": "42",
+		return jwt.MapClaims{"iss": "https://issuer.test", "aud": "test-api", "sub": "42", "sid": "session-1",
 			"exp": now.Add(time.Minute).Unix(), "iat": now.Unix(), "nbf": now.Unix()}
 	}
 	with := func(k string, v any) jwt.MapClaims {
@@ -81,10 +83,10 @@ func TestVerifyAttacks(t *testing.T) {
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer evil.Close()
 
-	if _, err := tk.Verify(hs(valid())); err != nil {
-		t.Fatalf("valid token refused: %v", err)
+	if id, sid, err := tk.Verify(hs(valid())); err != nil || id != 42 || sid != "session-1" {
+		t.Fatalf("valid token: user %d, session %q, %v", id, sid, err)
 	}
-	if _, err := tk.Verify(hs(with("exp", now.Add(-20*time.Second).Unix()))); err != nil {
+	if _, _, err := tk.Verify(hs(with("exp", now.Add(-20*time.Second).Unix()))); err != nil {
 		t.Fatalf("exp 20 s ago is within the 30 s leeway: %v", err)
 	}
 	attacks := map[string]string{
@@ -108,6 +110,9 @@ func TestVerifyAttacks(t *testing.T) {
 		"aud missing":            hs(with("aud", nil)),
 		"sub missing":            hs(with("sub", nil)),
 		"sub not a number":       hs(with("sub", "' OR 1=1--")),
+		"sid missing":            hs(with("sid", nil)),
+		"sid empty":              hs(with("sid", "")),
+		"sid not a string":       hs(with("sid", 7)),
 		"typ missing":            sign(t, jwt.SigningMethodHS256, testKey, nil, valid()),
 		"typ JWT":                sign(t, jwt.SigningMethodHS256, testKey, map[string]any{"typ": "JWT"}, valid()),
 		"kid path":               sign(t, jwt.SigningMethodRS256, rsaKey, map[string]any{"typ": AccessTokenType, "kid": "../../dev/null"}, valid()),
@@ -120,7 +125,7 @@ func TestVerifyAttacks(t *testing.T) {
 	}
 	for name, token := range attacks {
 		t.Run(name, func(t *testing.T) {
-			if id, err := tk.Verify(token); err == nil {
+			if id, _, err := tk.Verify(token); err == nil {
 				t.Fatalf("accepted, user %d", id)
 			} else if err != errInvalidToken {
 				t.Fatalf("err = %v; want the one generic error", err)
@@ -164,25 +169,38 @@ func TestCheckSecret(t *testing.T) {
 // sign (the fuzzer cannot forge an HMAC).
 func FuzzVerifyJWT(f *testing.F) {
 	tk := newTestTokens(f)
-	good, _ := tk.Issue(1)
+	good, _ := tk.Issue(1, "session-1")
 	f.Add(good)
 	f.Add(unsigned(map[string]any{"alg": "none"}, map[string]any{"sub": "1"}))
 	f.Add("e30.e30.")
 	f.Fuzz(func(t *testing.T, s string) {
-		id, err := tk.Verify(s)
+		id, _, err := tk.Verify(s)
 		if err == nil && s != good {
 			t.Fatalf("accepted a token it did not issue: %q (user %d)", s, id)
 		}
 	})
 }
 
+// BenchmarkVerifyHS256 measures what Authenticate does before it reads the
+// user: verify the token, then look its session up in the revoked set
+// (here 10,000 sessions, already synced).
 func BenchmarkVerifyHS256(b *testing.B) {
 	tk := newTestTokens(b)
-	token, _ := tk.Issue(42)
+	token, _ := tk.Issue(42, "live-session")
+	r := newRevocations(nil, 15*time.Minute)
+	r.synced = time.Now().Add(time.Hour) // no database read during the benchmark
+	for i := range 10_000 {
+		r.add(fmt.Sprintf("revoked-%d", i), time.Now())
+	}
+	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := tk.Verify(token); err != nil {
+		_, sid, err := tk.Verify(token)
+		if err != nil {
 			b.Fatal(err)
+		}
+		if revoked, err := r.revoked(ctx, sid); err != nil || revoked {
+			b.Fatal(revoked, err)
 		}
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -38,6 +40,7 @@ type App struct {
 	handler http.Handler
 	closers []func() error
 	drain   health.Drain // started on shutdown: /health/ready answers 503
+	banner  io.Writer    // see Announce; nil for none
 }
 
 // wiring is what New builds the service from: the parts every feature may
@@ -113,6 +116,10 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
+// Announce makes Run write one line for people to w once it listens
+// ("listening on http://localhost:8080, docs at /docs"), besides the log.
+func (a *App) Announce(w io.Writer) { a.banner = w }
+
 // Run serves HTTP on the configured port until ctx is cancelled (SIGINT or
 // SIGTERM in production), then shuts down gracefully.
 func (a *App) Run(ctx context.Context) error {
@@ -121,6 +128,14 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env)
+	if a.banner != nil {
+		host := a.cfg.Host
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "localhost"
+		}
+		url := "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		fmt.Fprintf(a.banner, "listening on %s, docs at /docs\n", url)
+	}
 	stop := Shutdown{Drain: a.cfg.ShutdownDrain, Timeout: a.cfg.ShutdownTimeout, Ready: &a.drain}
 	return Serve(ctx, a.Server(), ln, stop, a.log)
 }
