@@ -64,7 +64,7 @@ func TestNewPlusAddEqualsNew(t *testing.T) {
 				p := newRealProject(t, reg, filepath.Join(t.TempDir(), "a"), base)
 				planApply(t, reg, p, want)
 				direct := newRealProject(t, reg, filepath.Join(t.TempDir(), "b"), want)
-				assertSameFiles(t, readAll(t, p.Dir), readAll(t, direct.Dir))
+				assertSameProject(t, p.Dir, direct.Dir)
 
 				// remove X on the unedited project gives back the preset's
 				// files byte for byte (when X brought no requirement along).
@@ -79,7 +79,7 @@ func TestNewPlusAddEqualsNew(t *testing.T) {
 				}
 				planApply(t, reg, p2, back)
 				orig := newRealProject(t, reg, filepath.Join(t.TempDir(), "c"), base)
-				assertSameFiles(t, readAll(t, p.Dir), readAll(t, orig.Dir))
+				assertSameProject(t, p.Dir, orig.Dir)
 			})
 		}
 	}

@@ -148,7 +148,7 @@ func TestAddEqualsNewWithFeature(t *testing.T) {
 	p := newTestProject(t, reg)
 	addAndApply(t, reg, p, "postgres", "redis")
 	direct := newTestProject(t, reg, "postgres", "redis")
-	assertSameFiles(t, readAll(t, p.Dir), readAll(t, direct.Dir))
+	assertSameProject(t, p.Dir, direct.Dir)
 }
 
 func TestWithAddedRefusesConflicts(t *testing.T) {
