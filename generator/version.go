@@ -84,10 +84,11 @@ func versionAdvice(v string) string {
 		if module.IsPseudoVersion(base) {
 			rev, _ = module.PseudoVersionRev(base)
 		}
-		get = fmt.Sprintf("rebuild it (in the omnistack clone: git checkout %s && make build)", rev)
+		note := ""
 		if dirty {
-			get += fmt.Sprintf("; %s was built with uncommitted changes, which may matter", v)
+			note = "; it was built with uncommitted changes, which this cannot restore"
 		}
+		get = fmt.Sprintf("rebuild it (in the omnistack clone: git checkout %s && make build%s)", rev, note)
 	}
 	return fmt.Sprintf("to proceed, %s and run this command with it; or, to go on with omnistack %s, set generator: %s in %s: files this version renders differently then merge as if you had edited them (conflicts are marked; nothing of yours is lost), so review with git diff", get, Version, Version, ManifestName)
 }
