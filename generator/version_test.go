@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -49,5 +50,22 @@ func TestVersionAdvice(t *testing.T) {
 		if !strings.Contains(got, want) || !strings.Contains(got, "set generator: "+Version) {
 			t.Errorf("advice for %s lacks %q:\n%s", v, want, got)
 		}
+	}
+}
+
+// TestReleaseLdflags: the release configuration sets the variable that
+// exists, to the tag (what the go command stamps at a clean tag).
+func TestReleaseLdflags(t *testing.T) {
+	data, err := os.ReadFile("../.goreleaser.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "-X github.com/omnistack/omnistack/generator.releaseVersion={{ .Tag }}"
+	if !strings.Contains(string(data), want) {
+		t.Errorf(".goreleaser.yaml does not set %s", want)
+	}
+	ignore, err := os.ReadFile("../.gitignore")
+	if err != nil || !strings.Contains(string(ignore), "/dist/\n") {
+		t.Errorf(".gitignore must ignore /dist/, or goreleaser's output makes the tree dirty and the version v1.2.3+dirty")
 	}
 }
