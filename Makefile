@@ -1,7 +1,8 @@
 # omnistack — developer commands. `make help` lists them.
+# The version comes from the build information the go command embeds (tag,
+# or pseudo-version of the commit, +dirty), so make build, make install and
+# go install ./cmd/omnistack report the same one: no -ldflags here.
 GO        ?= go
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.1.0-dev)
-LDFLAGS   := -X github.com/omnistack/omnistack/generator.Version=$(VERSION)
 BIN       ?= bin/omnistack
 
 .PHONY: help build install test golden e2e deps bench lint
@@ -10,10 +11,11 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 build: ## build bin/omnistack
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/omnistack
+	$(GO) build -o $(BIN) ./cmd/omnistack
 
-install: ## install omnistack into $GOBIN
-	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/omnistack
+install: ## install omnistack into $(go env GOPATH)/bin (or $GOBIN): put that directory on PATH
+	$(GO) install ./cmd/omnistack
+	@d="$$($(GO) env GOBIN)"; d="$${d:-$$($(GO) env GOPATH)/bin}"; echo "installed $$d/omnistack"; case ":$$PATH:" in *":$$d:"*) ;; *) echo "$$d is not on PATH: export PATH=\"$$d:\$$PATH\"";; esac
 
 test: lint ## unit tests, golden files, CLI tests (race detector on)
 	$(GO) test -race -count=1 ./...

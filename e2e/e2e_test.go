@@ -135,6 +135,7 @@ func TestAddToEditedProject(t *testing.T) {
 			git := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@localhost", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@localhost"}
 			mustRun(t, dir, git, "git", "add", "-A")
 			mustRun(t, dir, git, "git", "commit", "-qm", "owner edits")
+			statusBefore := mustRun(t, dir, nil, bin, "status")
 			out := mustRun(t, dir, nil, bin, "add", x)
 			t.Logf("omnistack add %s:\n%s", x, out)
 			for path, want := range map[string]string{"internal/items/items.go": "func UserHelper()", "README.md": "Owner's note: keep this line.", "internal/items/mine_test.go": "TestUserHelper"} {
@@ -155,6 +156,19 @@ func TestAddToEditedProject(t *testing.T) {
 			mustRun(t, dir, git, "git", "commit", "-qm", "add "+x)
 			if out := mustRun(t, dir, nil, bin, "add", x); !strings.Contains(out, "Nothing to do") {
 				t.Errorf("second add is not a no-op:\n%s", out)
+			}
+			// Undone with git revert, the project builds as before, status
+			// is what it was before the add (the owner's edits), and the
+			// same add gives the committed add's tree.
+			mustRun(t, dir, git, "git", "revert", "--no-edit", "HEAD")
+			mustRun(t, dir, offline, "go", "build", "./...")
+			if out := mustRun(t, dir, nil, bin, "status"); out != statusBefore {
+				t.Errorf("status after git revert:\n%s\nwant, as before the add:\n%s", out, statusBefore)
+			}
+			mustRun(t, dir, nil, bin, "add", x)
+			mustRun(t, dir, git, "git", "add", "-A")
+			if out := mustRun(t, dir, git, "git", "diff", "--cached", "--stat", "HEAD~1"); out != "" {
+				t.Errorf("add after git revert differs from the first add:\n%s", out)
 			}
 		})
 	}

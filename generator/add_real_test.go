@@ -8,14 +8,29 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/omnistack/omnistack/generator/merge"
 )
 
-// newRealProject generates a project from reg into dir, with git.
-func newRealProject(t testing.TB, reg *Registry, dir string, features []string) *Project {
+// renders caches renders across tests: most lifecycle tests start from the
+// same few feature sets, and rendering (formatting every Go file, under the
+// race detector) is most of their CPU time. Cached Files are only read.
+var renders sync.Map // renderKey -> Files
+
+type renderKey struct {
+	reg      *Registry
+	features string
+}
+
+// renderOnce renders myapp with features, once per registry and set.
+func renderOnce(t testing.TB, reg *Registry, features []string) Files {
 	t.Helper()
+	key := renderKey{reg, strings.Join(features, ",")}
+	if files, ok := renders.Load(key); ok {
+		return files.(Files)
+	}
 	res, err := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp", Features: features})
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +39,14 @@ func newRealProject(t testing.TB, reg *Registry, dir string, features []string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	renders.Store(key, files)
+	return files
+}
+
+// newRealProject generates a project from reg into dir, with git.
+func newRealProject(t testing.TB, reg *Registry, dir string, features []string) *Project {
+	t.Helper()
+	files := renderOnce(t, reg, features)
 	if err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -61,10 +84,11 @@ func TestNewPlusAddEqualsNew(t *testing.T) {
 			}
 			n++
 			t.Run(preset+"+"+x, func(t *testing.T) {
+				t.Parallel()
 				p := newRealProject(t, reg, filepath.Join(t.TempDir(), "a"), base)
 				planApply(t, reg, p, want)
 				direct := newRealProject(t, reg, filepath.Join(t.TempDir(), "b"), want)
-				assertSameFiles(t, readAll(t, p.Dir), readAll(t, direct.Dir))
+				assertSameProject(t, p.Dir, direct.Dir)
 
 				// remove X on the unedited project gives back the preset's
 				// files byte for byte (when X brought no requirement along).
@@ -79,7 +103,7 @@ func TestNewPlusAddEqualsNew(t *testing.T) {
 				}
 				planApply(t, reg, p2, back)
 				orig := newRealProject(t, reg, filepath.Join(t.TempDir(), "c"), base)
-				assertSameFiles(t, readAll(t, p.Dir), readAll(t, orig.Dir))
+				assertSameProject(t, p.Dir, orig.Dir)
 			})
 		}
 	}
@@ -115,6 +139,7 @@ func TestAddNeverLosesAnEdit(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 42))
 		c := cases[rng.IntN(len(cases))]
 		t.Run(fmt.Sprintf("seed%d-%s", seed, strings.Join(c.add, "+")), func(t *testing.T) {
+			t.Parallel()
 			p := newRealProject(t, reg, filepath.Join(t.TempDir(), "p"), c.from)
 			pristine, _ := ReadPristine(p.Dir)
 			paths := slices.DeleteFunc(pristine.Paths(), func(s string) bool { return s == ManifestName || s == "go.sum" || s == "go.mod" })

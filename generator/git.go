@@ -1,11 +1,11 @@
 package generator
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -18,9 +18,11 @@ import (
 	"github.com/go-git/go-git/v5/storage"
 )
 
-// PristineRef points at a commit whose tree is exactly what omnistack last
-// generated for the project. `add`, `remove`, `status` and `upgrade` use it
-// as the merge base; it moves on every successful change.
+// PristineRef points at the newest pristine commit: a tree exactly as
+// omnistack generated it. Its parents reach every earlier one. The merge
+// base of `add`, `remove`, `status` and `upgrade` is the pristine commit
+// that omnistack.yaml records (see pristine.go), which after an undo is an
+// older one; the ref moves on every change that generates a new tree.
 const PristineRef = plumbing.ReferenceName("refs/omnistack/pristine")
 
 // ErrNoPristine is returned when a project has no git repository or no
@@ -40,8 +42,11 @@ func signature() object.Signature {
 	return sig
 }
 
-// InitRepo creates a git repository in dir with one commit holding the
-// generated files, on branch main, and points PristineRef at it.
+// InitRepo creates a git repository in dir holding the generated files:
+// a pristine commit with exactly the rendered tree, which PristineRef points
+// at, and a first commit on branch main with the same files except that
+// omnistack.yaml, rewritten in dir too, records the pristine commit. It
+// returns the commit on main.
 func InitRepo(dir string, files Files, message string) (plumbing.Hash, error) {
 	repo, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{
 		InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")},
@@ -49,18 +54,34 @@ func InitRepo(dir string, files Files, message string) (plumbing.Hash, error) {
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("git init: %w", err)
 	}
-	tree, err := writeTree(repo.Storer, files)
+	pend, err := planPristine(repo, files, plumbing.ZeroHash, "Pristine tree: "+message)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	commit, err := writeCommit(repo.Storer, tree, nil, message)
+	stamped, err := stamp(files, pend.commit)
 	if err != nil {
 		return plumbing.ZeroHash, err
+	}
+	tree, err := writeTree(pend.objects, stamped)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	commit, err := writeCommit(pend.objects, tree, nil, message)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := pend.store(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if data, ok := stamped[ManifestName]; ok {
+		if err := writeManifest(dir, data); err != nil {
+			return plumbing.ZeroHash, err
+		}
 	}
 	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), commit)); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if err := repo.Storer.SetReference(plumbing.NewHashReference(PristineRef, commit)); err != nil {
+	if err := pend.publish(); err != nil {
 		return plumbing.ZeroHash, err
 	}
 	// Populate the index from the commit so `git status` is clean.
@@ -181,68 +202,22 @@ func writeCommit(s storage.Storer, tree plumbing.Hash, parents []plumbing.Hash, 
 	return s.SetEncodedObject(obj)
 }
 
-// ReadPristine returns the files of the pristine tree of the project in dir.
+// ReadPristine returns the pristine files of the project in dir: the tree
+// of the pristine commit its omnistack.yaml goes with, manifest included as
+// the working tree holds it, i.e. what dir holds if the owner changed
+// nothing. It returns ErrNoPristine without a repository or ref.
 func ReadPristine(dir string) (Files, error) {
-	repo, err := git.PlainOpen(dir)
-	if err != nil {
-		return nil, ErrNoPristine
-	}
-	ref, err := repo.Reference(PristineRef, true)
-	if err != nil {
-		return nil, ErrNoPristine
-	}
-	commit, err := repo.CommitObject(ref.Hash())
-	if err != nil {
-		return nil, fmt.Errorf("read pristine commit: %w", err)
-	}
-	tree, err := commit.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("read pristine tree: %w", err)
-	}
-	files := Files{}
-	err = tree.Files().ForEach(func(f *object.File) error {
-		r, err := f.Reader()
-		if err != nil {
-			return err
+	var m *Manifest
+	if data, err := os.ReadFile(filepath.Join(dir, ManifestName)); err == nil {
+		if m, err = ParseManifest(data); err != nil {
+			return nil, err
 		}
-		defer r.Close()
-		var buf bytes.Buffer
-		if _, err := io.Copy(&buf, r); err != nil {
-			return err
-		}
-		files[f.Name] = buf.Bytes()
-		return nil
-	})
+	}
+	b, err := findBase(dir, m)
 	if err != nil {
-		return nil, fmt.Errorf("read pristine files: %w", err)
+		return nil, err
 	}
-	return files, nil
-}
-
-// CommitPristine records files as the new pristine tree: a commit whose
-// parent is the previous pristine commit. The user's branch, index and
-// working tree are not touched.
-func CommitPristine(dir string, files Files, message string) (plumbing.Hash, error) {
-	repo, err := git.PlainOpen(dir)
-	if err != nil {
-		return plumbing.ZeroHash, ErrNoPristine
-	}
-	var parents []plumbing.Hash
-	if ref, err := repo.Reference(PristineRef, true); err == nil {
-		parents = append(parents, ref.Hash())
-	}
-	tree, err := writeTree(repo.Storer, files)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	commit, err := writeCommit(repo.Storer, tree, parents, message)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := repo.Storer.SetReference(plumbing.NewHashReference(PristineRef, commit)); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return commit, nil
+	return b.files, nil
 }
 
 // Dirty lists the paths with uncommitted changes in the repository at dir

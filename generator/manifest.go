@@ -18,17 +18,33 @@ type Manifest struct {
 	Name      string   `yaml:"name"`
 	Module    string   `yaml:"module"`
 	Features  []string `yaml:"features"`
+	// Pristine is the commit of refs/omnistack/pristine this working tree
+	// was last generated as: the merge base of the next add, remove or
+	// upgrade. Absent in the pristine commit's own copy (a commit cannot
+	// hold its own hash), in projects without git, and in projects made
+	// before omnistack recorded it.
+	Pristine string `yaml:"pristine,omitempty"`
 }
 
 const manifestHeader = "# Written by omnistack; read by `omnistack add`, `remove`, `status` and `upgrade`.\n# Change features with those commands rather than by hand.\n"
 
-// Marshal encodes the manifest deterministically.
+const pristineComment = "# The merge base: the commit of refs/omnistack/pristine these files were\n# generated as. git checkout, reset, revert and stash move it with the files.\n"
+
+// Marshal encodes the manifest deterministically. Without Pristine the
+// output is exactly what Render writes; with it, the same plus a commented
+// pristine line at the end.
 func (m *Manifest) Marshal() ([]byte, error) {
-	out, err := yaml.MarshalWithOptions(m, yaml.IndentSequence(true))
+	plain := *m
+	plain.Pristine = ""
+	out, err := yaml.MarshalWithOptions(&plain, yaml.IndentSequence(true))
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
-	return append([]byte(manifestHeader), out...), nil
+	out = append([]byte(manifestHeader), out...)
+	if m.Pristine != "" {
+		out = fmt.Appendf(out, "%spristine: %s\n", pristineComment, m.Pristine)
+	}
+	return out, nil
 }
 
 // ParseManifest decodes omnistack.yaml.

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,6 +61,36 @@ func Write(dir string, files Files, opts WriteOptions) error {
 		return &UsageError{Msg: fmt.Sprintf("target %s is not empty (%d entries): choose another directory, or pass --force to write omnistack's files into it (no other file is touched)", dir, len(entries))}
 	}
 	return writeInto(dir, files, opts)
+}
+
+// Replaced lists the paths of files that exist in dir with other content
+// than files gives them: what Write with Force would overwrite. Reads go
+// through an os.Root, as Write's writes do. A missing dir (or a file, which
+// Write refuses) replaces nothing.
+func Replaced(dir string, files Files) ([]string, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("check target: %w", err)
+	}
+	defer root.Close()
+	var out []string
+	for _, p := range files.Paths() {
+		data, err := root.ReadFile(filepath.FromSlash(p))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			// A directory, or a symlink leaving dir: Write refuses it too.
+			return nil, fmt.Errorf("check %s in %s: %w", p, dir, err)
+		}
+		if !bytes.Equal(data, files[p]) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func writeNew(dir string, files Files, opts WriteOptions) (err error) {

@@ -275,3 +275,25 @@ func TestApplyRefusesSymlinkEscape(t *testing.T) {
 		t.Errorf("outside directory changed: %v, keep.go = %q", entries, got)
 	}
 }
+
+func TestReplaced(t *testing.T) {
+	dir := t.TempDir()
+	files := sampleFiles()
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("mine\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "cmd/server"), 0o755)
+	os.WriteFile(filepath.Join(dir, "cmd/server/main.go"), files["cmd/server/main.go"], 0o644)
+	os.WriteFile(filepath.Join(dir, "other"), []byte("x\n"), 0o644)
+	got, err := Replaced(dir, files)
+	if err != nil || strings.Join(got, ",") != "README.md" {
+		t.Errorf("Replaced = %v, %v; want [README.md] (same content and other files are not replaced)", got, err)
+	}
+	if got, err := Replaced(filepath.Join(dir, "missing"), files); err != nil || got != nil {
+		t.Errorf("missing dir: %v, %v", got, err)
+	}
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "app.go"), []byte("theirs\n"), 0o644)
+	os.Symlink(outside, filepath.Join(dir, "internal"))
+	if _, err := Replaced(dir, files); err == nil {
+		t.Errorf("a symlink leaving the project was read through")
+	}
+}

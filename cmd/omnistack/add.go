@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -37,7 +39,9 @@ conflict markers labelled "yours" and "omnistack", are listed at the end,
 and the command exits 1. A file you deleted stays deleted. Every write is
 planned in memory first and applied as one transaction, so a failure leaves
 the project as it was. A dirty git tree is refused unless --force, so every
-change can be reviewed with git diff and undone with git checkout.`
+change can be reviewed with git diff and undone with the command printed at
+the end (git checkout -- . && git clean -fd); omnistack.yaml records the
+merge base, so undoing the files undoes the base with them.`
 
 func newAddCmd(sys *System) *cobra.Command {
 	o := &updateOptions{}
@@ -190,12 +194,12 @@ func runUpdate(sys *System, o *updateOptions, verb string, features func(*genera
 	if err != nil {
 		return err
 	}
-	if !o.force && !o.dryRun {
-		dirty, err := generator.DirtyFiles(p.Dir)
-		if err != nil {
+	var dirty []string
+	if !o.dryRun {
+		if dirty, err = generator.DirtyFiles(p.Dir); err != nil {
 			return err
 		}
-		if len(dirty) > 0 {
+		if len(dirty) > 0 && !o.force {
 			shown := dirty
 			if len(shown) > 5 {
 				shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(dirty)-5))
@@ -268,6 +272,9 @@ func runUpdate(sys *System, o *updateOptions, verb string, features func(*genera
 		return err
 	}
 	fmt.Fprintf(w, "\n%s: %s; features now %s.\n", verb, counts, strings.Join(u.New.Features, ", "))
+	if undo := undoCommand(p.Dir, dirty); undo != "" {
+		fmt.Fprintln(w, undo)
+	}
 	if len(conflicts) > 0 {
 		verbHas := "have"
 		if len(conflicts) == 1 {
@@ -281,6 +288,28 @@ func runUpdate(sys *System, o *updateOptions, verb string, features func(*genera
 	}
 	fmt.Fprintf(w, "Review with git diff, then commit.\n")
 	return nil
+}
+
+// undoCommand says how to undo the change just written to the project in
+// dir, whose git tree had the dirty files before it. Reverting the files
+// reverts the merge base with them (omnistack.yaml records it), so plain
+// git undoes everything; untracked new files need git clean.
+func undoCommand(dir string, dirty []string) string {
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		return ""
+	}
+	cmd := "git checkout -- . && git clean -fd"
+	if wd, err := os.Getwd(); err == nil && wd != dir {
+		cmd = "cd " + dir + " && " + cmd
+	}
+	if len(dirty) > 0 {
+		shown := dirty
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(dirty)-5))
+		}
+		return fmt.Sprintf("Undo: the tree had uncommitted changes before (%s), which %s would discard too; undo by hand with git diff.", strings.Join(shown, ", "), cmd)
+	}
+	return "Undo with: " + cmd
 }
 
 func printChanges(w io.Writer, u *generator.Update, withDiff bool) {

@@ -171,11 +171,15 @@ func TestUpgradeVersionsAndDryRunConflict(t *testing.T) {
 	}
 	pristine[cfg] = []byte(strings.Replace(string(pristine[cfg]), line, `envDefault:"file:data/old.db"`, 1))
 	pristine[generator.ManifestName] = []byte(strings.Replace(string(pristine[generator.ManifestName]), "generator: "+generator.Version, "generator: v0.0.1", 1))
-	if _, err := generator.CommitPristine(dir, pristine, "older omnistack"); err != nil {
+	stamped, err := generator.CommitPristine(dir, pristine, "older omnistack")
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{cfg, generator.ManifestName} {
 		data, _ := os.ReadFile(filepath.Join(dir, p))
+		if p == generator.ManifestName {
+			data = stamped[p] // the working manifest names the older base
+		}
 		edited := strings.Replace(string(data), line, `envDefault:"file:data/owner.db"`, 1)
 		edited = strings.Replace(edited, "generator: "+generator.Version, "generator: v0.0.1", 1)
 		if err := os.WriteFile(filepath.Join(dir, p), []byte(edited), 0o644); err != nil {

@@ -67,7 +67,8 @@ Features come from a preset (default "minimal") plus --features, minus
 Nothing is written on any error. The project is rendered in memory, written
 to a temporary directory beside the target and renamed into place; a target
 that exists and is not empty is refused unless --force, which writes only
-omnistack's files and touches nothing else.`,
+omnistack's files, lists every existing file it replaced (--dry-run --force
+lists them first) and touches nothing else.`,
 		Example: `  # Interactive form
   omnistack new myapp
 
@@ -96,7 +97,7 @@ omnistack's files and touches nothing else.`,
 	f.StringSliceVar(&opts.without, "without", nil, "features to remove from the preset, comma-separated")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "never prompt; take defaults for anything not given")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the files that would be written; write nothing")
-	f.BoolVar(&opts.force, "force", false, "write into a non-empty directory (only omnistack's files are written)")
+	f.BoolVar(&opts.force, "force", false, "write into a non-empty directory (only omnistack's files are written; each existing file replaced is listed)")
 	f.BoolVar(&opts.noGit, "no-git", false, "do not create a git repository (add then re-renders instead of using the pristine ref)")
 	f.StringVarP(&opts.output, "output", "o", "", "directory to create the project in (default ./<name>)")
 	f.BoolVar(&opts.accessible, "accessible", false, "screen-reader friendly form (also ACCESSIBLE=1)")
@@ -130,13 +131,21 @@ func runNew(sys *System, opts *newOptions) error {
 	if equivalent != "" {
 		fmt.Fprintf(sys.Out, "\nThe same project without questions:\n  %s\n\n", equivalent)
 	}
+	// With --force, existing files of the owner's may be overwritten: list
+	// every one, in the dry run before anything happens.
+	replaced, err := generator.Replaced(target, files)
+	if err != nil {
+		return err
+	}
 	if opts.dryRun {
 		printPlan(sys.Out, reg, res, files, target)
+		printReplaced(sys.Out, replaced, opts.force, true)
 		return nil
 	}
 	if err := generator.Write(target, files, generator.WriteOptions{Force: opts.force}); err != nil {
 		return err
 	}
+	printReplaced(sys.Out, replaced, opts.force, false)
 	gitNote := ""
 	if !opts.noGit {
 		if inside, root := insideGitRepo(target); inside {
@@ -308,6 +317,29 @@ func printPlan(w io.Writer, reg *generator.Registry, res *generator.Resolved, fi
 		fmt.Fprintf(w, "  %-52s %7d B  %s\n", p, len(files[p]), o)
 	}
 	fmt.Fprintf(w, "Features: %s\n", featureList(res))
+}
+
+// printReplaced lists the existing files --force overwrites, or in a dry
+// run would overwrite.
+func printReplaced(w io.Writer, replaced []string, force, dryRun bool) {
+	if len(replaced) == 0 {
+		return
+	}
+	n := fmt.Sprintf("%d existing files", len(replaced))
+	if len(replaced) == 1 {
+		n = "1 existing file"
+	}
+	switch {
+	case dryRun && !force:
+		fmt.Fprintf(w, "The target is not empty: new refuses it without --force, which would replace %s with omnistack's version:\n", n)
+	case dryRun:
+		fmt.Fprintf(w, "Would replace %s with omnistack's version (yours would not be kept):\n", n)
+	default:
+		fmt.Fprintf(w, "Replaced %s with omnistack's version (yours were not kept):\n", n)
+	}
+	for _, p := range replaced {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
 }
 
 func featureList(res *generator.Resolved) string {
