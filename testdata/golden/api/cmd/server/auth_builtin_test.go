@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/myapp/internal/auth"
 	"example.com/myapp/internal/db"
@@ -49,7 +50,7 @@ func TestUsersCreate(t *testing.T) {
 	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("stored hash %q is not the service's argon2id", hash)
 	}
-	svc, err := auth.New(sqlDB, store, auth.Config{Issuer: "test", Audience: "test-api"}, auth.LogNotifier{Log: slog.New(slog.DiscardHandler)}, slog.New(slog.DiscardHandler))
+	svc, err := auth.New(sqlDB, store, auth.Config{Issuer: "test", Audience: "test-api", AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, SessionMaxAge: 24 * time.Hour}, auth.LogNotifier{Log: slog.New(slog.DiscardHandler)}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

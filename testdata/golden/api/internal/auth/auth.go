@@ -31,8 +31,9 @@ import (
 	"example.com/myapp/internal/users"
 )
 
-// Config configures the Service. Zero durations and limits take the
-// defaults named on each field.
+// Config configures the Service. The lifetimes of access tokens, refresh
+// tokens and sign-ins are required (the config has their defaults); other
+// zero durations and limits take the defaults named on each field.
 type Config struct {
 	// Production makes a missing Secret an error instead of a warning.
 	Production bool
@@ -41,12 +42,13 @@ type Config struct {
 	Secret string
 	// Issuer and Audience are the exact iss and aud of access tokens.
 	Issuer, Audience string
-	// AccessTTL is the lifetime of an access token (15m).
+	// AccessTTL is the lifetime of an access token (AUTH_ACCESS_TTL).
 	AccessTTL time.Duration
-	// RefreshTTL is the lifetime of one refresh token (30 days); each use
-	// gives a new one.
+	// RefreshTTL is the lifetime of one refresh token (AUTH_REFRESH_TTL);
+	// each use gives a new one.
 	RefreshTTL time.Duration
-	// SessionMaxAge caps a sign-in however often it is refreshed (90 days).
+	// SessionMaxAge caps a sign-in however often it is refreshed
+	// (AUTH_SESSION_MAX_AGE).
 	SessionMaxAge time.Duration
 	// ResetTTL and VerifyTTL are the lifetimes of password-reset (1h) and
 	// email-verification (48h) tokens.
@@ -85,6 +87,16 @@ type Service struct {
 // New returns a Service over db (migrated) and the users store. notify
 // delivers reset and verification tokens.
 func New(db *sql.DB, store users.Store, cfg Config, notify Notifier, log *slog.Logger) (*Service, error) {
+	// The lifetimes come from the config (AUTH_*_TTL, AUTH_SESSION_MAX_AGE),
+	// which has their defaults; a zero here is a wiring bug.
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"AccessTTL", cfg.AccessTTL}, {"RefreshTTL", cfg.RefreshTTL}, {"SessionMaxAge", cfg.SessionMaxAge}} {
+		if d.v <= 0 {
+			return nil, fmt.Errorf("auth: Config.%s is %s; want a positive lifetime", d.name, d.v)
+		}
+	}
 	key, err := signingKey(cfg, log)
 	if err != nil {
 		return nil, err
@@ -94,9 +106,6 @@ func New(db *sql.DB, store users.Store, cfg Config, notify Notifier, log *slog.L
 			*d = v
 		}
 	}
-	def(&cfg.AccessTTL, 15*time.Minute)
-	def(&cfg.RefreshTTL, 30*24*time.Hour)
-	def(&cfg.SessionMaxAge, 90*24*time.Hour)
 	def(&cfg.ResetTTL, time.Hour)
 	def(&cfg.VerifyTTL, 48*time.Hour)
 	if cfg.MaxConcurrentHashes <= 0 {

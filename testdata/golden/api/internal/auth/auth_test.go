@@ -50,7 +50,7 @@ func (b *inbox) last(t *testing.T, kind string) Message {
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func testConfig() Config {
-	return Config{Secret: base64.StdEncoding.EncodeToString(testKey), Issuer: "https://issuer.test", Audience: "test-api"}
+	return Config{Secret: base64.StdEncoding.EncodeToString(testKey), Issuer: "https://issuer.test", Audience: "test-api", AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, SessionMaxAge: 24 * time.Hour}
 }
 
 func newTestService(t testing.TB, cfg Config) (*Service, *inbox) {
@@ -640,5 +640,17 @@ func BenchmarkLogin(b *testing.B) {
 		if _, err := s.Login(ctx, "bench@example.com", pw, "ip"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The lifetimes come from the config; a zero one is refused, not replaced
+// by a second copy of the default.
+func TestNewRefusesZeroLifetimes(t *testing.T) {
+	db := dbtest.Open(t)
+	cfg := testConfig()
+	cfg.RefreshTTL = 0
+	_, err := New(db, users.NewSQLStore(db), cfg, &inbox{}, quiet)
+	if err == nil || !strings.Contains(err.Error(), "Config.RefreshTTL") {
+		t.Fatalf("New with RefreshTTL 0: %v", err)
 	}
 }

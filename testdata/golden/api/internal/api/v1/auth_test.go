@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/myapp/internal/api"
 	v1 "example.com/myapp/internal/api/v1"
@@ -27,6 +28,7 @@ func newAuthAPI(t *testing.T) http.Handler {
 	svc, err := auth.New(db, store, auth.Config{
 		Secret: base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef\x00")),
 		Issuer: "https://issuer.test", Audience: "test-api",
+		AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, SessionMaxAge: 24 * time.Hour,
 	}, auth.LogNotifier{Log: log}, log)
 	if err != nil {
 		t.Fatal(err)

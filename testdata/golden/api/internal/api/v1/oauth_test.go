@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"example.com/myapp/internal/api"
 	v1 "example.com/myapp/internal/api/v1"
@@ -258,6 +259,7 @@ func newOAuthAPI(t *testing.T, production bool, providers ...string) *oauthEnv {
 		Production: production,
 		Secret:     base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef\x00")),
 		Issuer:     "https://issuer.test", Audience: "test-api", OAuth: cfg,
+		AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, SessionMaxAge: 24 * time.Hour,
 	}, e.inbox, log)
 	if err != nil {
 		t.Fatal(err)
@@ -766,7 +768,7 @@ func TestOAuthConfigErrors(t *testing.T) {
 		"secret without id":    {RedirectBaseURL: oauthBase, GoogleClientSecret: "s"},
 		"no redirect base URL": {GitHubClientID: "id", GitHubClientSecret: "s"},
 	} {
-		_, err := auth.New(db, users.NewSQLStore(db), auth.Config{Issuer: "i", Audience: "a", OAuth: cfg}, &inbox{}, log)
+		_, err := auth.New(db, users.NewSQLStore(db), auth.Config{Issuer: "i", Audience: "a", OAuth: cfg, AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, SessionMaxAge: 24 * time.Hour}, &inbox{}, log)
 		if err == nil || !strings.Contains(err.Error(), "OAUTH_") {
 			t.Errorf("%s: err = %v", name, err)
 		}
