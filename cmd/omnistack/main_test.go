@@ -205,12 +205,12 @@ func TestFormAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Name, module (empty = default), preset (enter = minimal), then every
-	// feature section: enter keeps the preset's choice.
+	// feature section: enter keeps the preset's choice, 0 ends a
+	// multi-select; enter accepts the summary.
 	var in strings.Builder
 	in.WriteString("formapp\n\n\n")
-	for range reg.Groups {
-		in.WriteString("\n")
-	}
+	in.WriteString(keepScreens(reg))
+	in.WriteString("\n")
 	dir := filepath.Join(t.TempDir(), "formapp")
 	sys := &System{In: strings.NewReader(in.String()), Terminal: true}
 	r := run(t, sys, "new", "--accessible", "--no-git", "-o", dir)
@@ -231,12 +231,26 @@ func TestFormAccessible(t *testing.T) {
 	}
 }
 
+// keepScreens answers every feature screen of the accessible form with
+// its default: enter for a select, 0 for a multi-select.
+func keepScreens(reg *generator.Registry) string {
+	var b strings.Builder
+	for _, s := range formScreens(reg) {
+		if s.multi {
+			b.WriteString("0\n")
+		} else {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
 func TestFormRejectsBadNameThenAccepts(t *testing.T) {
 	reg, err := generator.LoadRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	input := "Bad Name\nokname\n\n\n" + strings.Repeat("\n", len(reg.Groups))
+	input := "Bad Name\nokname\n\n\n" + keepScreens(reg) + "\n"
 	dir := filepath.Join(t.TempDir(), "okname")
 	sys := &System{In: strings.NewReader(input), Terminal: true, Getenv: func(k string) string {
 		if k == "ACCESSIBLE" {
