@@ -415,3 +415,36 @@ func TestNoColor(t *testing.T) {
 		}
 	}
 }
+
+// TestAddDirtyTreeAdvice: add on a tree dirty only from untracked files
+// suggests git stash -u (a plain stash leaves them); tracked changes
+// suggest git commit or git stash.
+func TestAddDirtyTreeAdvice(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	if r := run(t, nil, "new", "svc", "--yes", "-o", dir); r.code != 0 {
+		t.Fatalf("new: %s", r.stderr)
+	}
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "add", "ratelimit", "-C", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "untracked files (notes.txt)") || !strings.Contains(r.stderr, "git stash -u") {
+		t.Errorf("untracked only: exit %d %q", r.code, r.stderr)
+	}
+	appendLine(t, filepath.Join(dir, "README.md"), "Owner's line.\n")
+	r = run(t, nil, "add", "ratelimit", "-C", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "uncommitted changes and untracked files") || !strings.Contains(r.stderr, "git stash -u") {
+		t.Errorf("tracked and untracked: exit %d %q", r.code, r.stderr)
+	}
+	if err := os.Remove(notes); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, nil, "add", "ratelimit", "-C", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "uncommitted changes (README.md): git commit or git stash them") || strings.Contains(r.stderr, "stash -u") {
+		t.Errorf("tracked only: exit %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal/ratelimit")); !os.IsNotExist(err) {
+		t.Errorf("refused add wrote files")
+	}
+}
