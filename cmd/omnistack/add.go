@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/omnistack/omnistack/generator"
@@ -204,7 +205,7 @@ func runUpdate(sys *System, o *updateOptions, verb string, features func(*genera
 			if len(shown) > 5 {
 				shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(dirty)-5))
 			}
-			return &generator.UsageError{Msg: fmt.Sprintf("the git tree has uncommitted changes (%s): commit or stash them first so this %s can be reviewed and undone, or pass --force", strings.Join(shown, ", "), verb)}
+			return &generator.UsageError{Msg: dirtyMessage(p.Dir, dirty, shown, verb)}
 		}
 	}
 	u, err := reg.PlanUpdate(p, want)
@@ -398,4 +399,49 @@ tree at refs/omnistack/pristine).`,
 	}
 	cmd.Flags().StringVarP(&dir, "dir", "C", ".", "run as if started in this directory")
 	return cmd
+}
+
+// dirtyMessage says how to clean a dirty tree: a plain git stash leaves
+// untracked files in place, so a tree with untracked files needs
+// git stash -u.
+func dirtyMessage(dir string, dirty, shown []string, verb string) string {
+	untracked := untrackedFiles(dir)
+	n := 0
+	for _, p := range dirty {
+		if untracked[p] {
+			n++
+		}
+	}
+	list := strings.Join(shown, ", ")
+	switch {
+	case n == len(dirty):
+		return fmt.Sprintf("the git tree has untracked files (%s): commit them, or set them aside with git stash -u (git stash pop brings them back), so this %s can be reviewed and undone; or pass --force", list, verb)
+	case n > 0:
+		return fmt.Sprintf("the git tree has uncommitted changes and untracked files (%s): git commit them, or git stash -u (-u sets the untracked files aside too), so this %s can be reviewed and undone; or pass --force", list, verb)
+	}
+	return fmt.Sprintf("the git tree has uncommitted changes (%s): git commit or git stash them first so this %s can be reviewed and undone, or pass --force", list, verb)
+}
+
+// untrackedFiles returns the untracked files of the repository at dir;
+// nil when it cannot tell, and the message then names no stash flag.
+func untrackedFiles(dir string) map[string]bool {
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil
+	}
+	st, err := wt.Status()
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for p, s := range st {
+		if s.Worktree == git.Untracked {
+			out[p] = true
+		}
+	}
+	return out
 }

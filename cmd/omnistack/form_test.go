@@ -69,6 +69,7 @@ func (fa formAnswer) input(reg *generator.Registry, screens []formScreen, askNam
 		}
 		b.WriteString("0\n")
 	}
+	b.WriteString("\n") // the summary: enter creates the project
 	return b.String()
 }
 

@@ -21,8 +21,8 @@ func main() {
 		Getenv:   os.Getenv,
 		Terminal: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
 	}
-	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
-		sys.Width = w
+	if w, h, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+		sys.Width, sys.Height = w, h
 	}
 	os.Exit(Execute(sys, os.Args[1:]))
 }

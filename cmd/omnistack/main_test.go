@@ -205,12 +205,12 @@ func TestFormAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Name, module (empty = default), preset (enter = minimal), then every
-	// feature section: enter keeps the preset's choice.
+	// feature section: enter keeps the preset's choice, 0 ends a
+	// multi-select; enter accepts the summary.
 	var in strings.Builder
 	in.WriteString("formapp\n\n\n")
-	for range reg.Groups {
-		in.WriteString("\n")
-	}
+	in.WriteString(keepScreens(reg))
+	in.WriteString("\n")
 	dir := filepath.Join(t.TempDir(), "formapp")
 	sys := &System{In: strings.NewReader(in.String()), Terminal: true}
 	r := run(t, sys, "new", "--accessible", "--no-git", "-o", dir)
@@ -231,12 +231,26 @@ func TestFormAccessible(t *testing.T) {
 	}
 }
 
+// keepScreens answers every feature screen of the accessible form with
+// its default: enter for a select, 0 for a multi-select.
+func keepScreens(reg *generator.Registry) string {
+	var b strings.Builder
+	for _, s := range formScreens(reg) {
+		if s.multi {
+			b.WriteString("0\n")
+		} else {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
 func TestFormRejectsBadNameThenAccepts(t *testing.T) {
 	reg, err := generator.LoadRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	input := "Bad Name\nokname\n\n\n" + strings.Repeat("\n", len(reg.Groups))
+	input := "Bad Name\nokname\n\n\n" + keepScreens(reg) + "\n"
 	dir := filepath.Join(t.TempDir(), "okname")
 	sys := &System{In: strings.NewReader(input), Terminal: true, Getenv: func(k string) string {
 		if k == "ACCESSIBLE" {
@@ -399,5 +413,38 @@ func TestNoColor(t *testing.T) {
 		if has := strings.Contains(r.stdout, "\x1b["); has != (noColor == "") {
 			t.Errorf("NO_COLOR=%q: escape codes in output = %v", noColor, has)
 		}
+	}
+}
+
+// TestAddDirtyTreeAdvice: add on a tree dirty only from untracked files
+// suggests git stash -u (a plain stash leaves them); tracked changes
+// suggest git commit or git stash.
+func TestAddDirtyTreeAdvice(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	if r := run(t, nil, "new", "svc", "--yes", "-o", dir); r.code != 0 {
+		t.Fatalf("new: %s", r.stderr)
+	}
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "add", "ratelimit", "-C", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "untracked files (notes.txt)") || !strings.Contains(r.stderr, "git stash -u") {
+		t.Errorf("untracked only: exit %d %q", r.code, r.stderr)
+	}
+	appendLine(t, filepath.Join(dir, "README.md"), "Owner's line.\n")
+	r = run(t, nil, "add", "ratelimit", "-C", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "uncommitted changes and untracked files") || !strings.Contains(r.stderr, "git stash -u") {
+		t.Errorf("tracked and untracked: exit %d %q", r.code, r.stderr)
+	}
+	if err := os.Remove(notes); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, nil, "add", "ratelimit", "-C", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "uncommitted changes (README.md): git commit or git stash them") || strings.Contains(r.stderr, "stash -u") {
+		t.Errorf("tracked only: exit %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal/ratelimit")); !os.IsNotExist(err) {
+		t.Errorf("refused add wrote files")
 	}
 }

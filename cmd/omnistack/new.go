@@ -38,6 +38,7 @@ type answers struct {
 	Module   string
 	Preset   string
 	Features []string // the final feature list (preset + extras - removed)
+	Output   string   // --output, for the summary ("" = ./<name>)
 	// Flags are the feature flags given; the form applies them to the
 	// preset it asks for.
 	Flags featureFlags
@@ -166,7 +167,7 @@ func planNew(sys *System, reg *generator.Registry, opts *newOptions) (*generator
 	for g, v := range opts.groups {
 		flags.groups[g] = *v
 	}
-	a := &answers{Name: opts.name, Module: opts.module, Preset: opts.preset, Flags: flags}
+	a := &answers{Name: opts.name, Module: opts.module, Preset: opts.preset, Output: opts.output, Flags: flags}
 
 	// Decide whether to ask. Flags given are never asked again.
 	choicesGiven := len(flags.args(reg)) > 0

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -17,6 +18,9 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	// exitInterrupted is the shell's code for a command stopped by SIGINT
+	// (128+2): the form was left with Ctrl-C (or Esc) and nothing written.
+	exitInterrupted = 130
 )
 
 // System is everything a command touches outside its own arguments, so
@@ -31,6 +35,11 @@ type System struct {
 	// Width is the terminal's width in columns; 0 means unknown or not a
 	// terminal, where output fits in 80 columns.
 	Width int
+	// Height is the terminal's height in rows; 0 means unknown.
+	Height int
+	// Interrupt, when set, replaces SIGINT (Ctrl-C) for the accessible
+	// form, so tests can interrupt it.
+	Interrupt <-chan os.Signal
 	// Prompt runs the interactive form; nil means the huh form.
 	Prompt func(sys *System, reg *generator.Registry, a *answers, accessible bool) error
 	// Registry loads the feature registry; nil means the embedded one
@@ -86,6 +95,9 @@ func Execute(sys *System, args []string) int {
 	}
 	msg := err.Error()
 	fmt.Fprintf(sys.Err, "omnistack: %s\n", msg)
+	if errors.Is(err, errInterrupted) {
+		return exitInterrupted
+	}
 	if generator.IsUsage(err) || isCobraUsage(err) {
 		return exitUsage
 	}
