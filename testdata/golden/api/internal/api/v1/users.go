@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"example.com/myapp/internal/apperr"
 	"example.com/myapp/internal/httpx"
 	"example.com/myapp/internal/users"
 )
@@ -164,9 +165,9 @@ type patchUserInput struct {
 	ID      int64  `path:"id" minimum:"1" doc:"User id"`
 	IfMatch string `header:"If-Match" maxLength:"64" doc:"ETag of the version you read, or * for whatever is stored (required)"`
 	Body    struct {
-		Email *string `json:"email,omitempty" maxLength:"254" doc:"New email (marks it unverified)"`
-		Name  *string `json:"name,omitempty" maxLength:"200" doc:"New display name"`
-		Role  *string `json:"role,omitempty" enum:"user,admin,superadmin" doc:"New role: only an admin or above, for roles below their own"`
+		Email patchField `json:"email,omitempty" maxLength:"254" nullable:"false" doc:"New email (marks it unverified); null is refused"`
+		Name  patchField `json:"name,omitempty" maxLength:"200" nullable:"false" doc:"New display name; null is refused"`
+		Role  patchField `json:"role,omitempty" enum:"user,admin,superadmin" nullable:"false" doc:"New role: only an admin or above, for roles below their own; null is refused"`
 	}
 }
 
@@ -197,9 +198,17 @@ func (h userHandlers) patchOnce(ctx context.Context, in *patchUserInput) (*userO
 	if !users.CanEdit(actor, u) {
 		return nil, huma.Error403Forbidden("You may not change this user.")
 	}
-	p := users.Patch{Email: in.Body.Email, Name: in.Body.Name}
-	if in.Body.Role != nil {
-		r := users.Role(*in.Body.Role)
+	for _, f := range []struct {
+		name  string
+		field patchField
+	}{{"email", in.Body.Email}, {"name", in.Body.Name}, {"role", in.Body.Role}} {
+		if f.field.Null {
+			return nil, httpx.HumaError(ctx, apperr.Field(f.name, "must not be null; leave it out to keep the "+f.name))
+		}
+	}
+	p := users.Patch{Email: in.Body.Email.ptr(), Name: in.Body.Name.ptr()}
+	if in.Body.Role.Set {
+		r := users.Role(in.Body.Role.Value)
 		if r != u.Role && !users.CanAssign(actor, u, r) {
 			return nil, huma.Error403Forbidden("You may not give this user that role.")
 		}

@@ -317,3 +317,21 @@ func TestUsersEmptyPatchChangesNothing(t *testing.T) {
 		t.Fatalf("PATCH {} with a stale If-Match = %d %s; want 412", w.Code, w.Body)
 	}
 }
+
+// null for a user field is refused with the field named, not silently
+// ignored; the user is unchanged (same version).
+func TestUsersPatchNullRefused(t *testing.T) {
+	a := newUsersAPI(t)
+	adm := a.user("admin@example.com", users.RoleAdmin)
+	u := a.user("u@example.com", users.RoleUser)
+	path := "/api/v1/users/" + strconv.FormatInt(u.ID, 10)
+	for _, field := range []string{"name", "email", "role"} {
+		w := a.do(adm.ID, "PATCH", path, `{"`+field+`":null}`, "If-Match", `"1"`)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "body."+field) || !strings.Contains(w.Body.String(), "must not be null") {
+			t.Errorf("PATCH {%q: null} = %d %s, want 422 naming body.%s", field, w.Code, w.Body, field)
+		}
+	}
+	if w := a.do(adm.ID, "GET", path, ""); w.Header().Get("ETag") != `"1"` {
+		t.Fatalf("after refused nulls the ETag is %q, want \"1\"", w.Header().Get("ETag"))
+	}
+}
