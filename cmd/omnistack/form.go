@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -552,28 +553,53 @@ func (st *formState) runAccessible(sys *System) error {
 		defer signal.Stop(c)
 		interrupt = c
 	}
+	out := &gate{w: sys.Out}
 	done := make(chan error, 1)
-	go func() { done <- st.askAll(sys) }()
+	go func() { done <- st.askAll(sys.In, out) }()
 	select {
 	case err := <-done:
 		return err
 	case <-interrupt:
-		// The question's read is left blocked; the process exits next.
+		// The question's read is left blocked (the process exits next);
+		// closing the gate keeps it from writing over what follows.
+		out.close()
 		fmt.Fprintln(sys.Out)
 		return errInterrupted
 	}
 }
 
-func (st *formState) askAll(sys *System) error {
+// gate passes writes through until it is closed, then drops them.
+type gate struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+func (st *formState) askAll(r io.Reader, out io.Writer) error {
 	// huh's accessible prompts read with a new bufio.Scanner each time;
 	// hand them one line at a time so piped input is not swallowed.
-	in := &lineReader{r: sys.In}
+	in := &lineReader{r: r}
 	for _, s := range st.steps(layout{}) {
 		for eofs := 0; ; {
-			fmt.Fprintln(sys.Out, s.note())
+			fmt.Fprintln(out, s.note())
 			in.eof = false
 			f := s.build(false)
-			if err := f.RunAccessible(sys.Out, in); err != nil {
+			if err := f.RunAccessible(out, in); err != nil {
 				return err
 			}
 			if st.err != nil {
@@ -585,7 +611,7 @@ func (st *formState) askAll(sys *System) error {
 			if eofs++; eofs == maxEOF {
 				return errEndOfInput
 			}
-			fmt.Fprintln(sys.Out, "No answer (end of input); asking again.")
+			fmt.Fprintln(out, "No answer (end of input); asking again.")
 		}
 	}
 	return nil
