@@ -232,14 +232,8 @@ func TestProbeProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "probe")
-	for _, p := range files.Paths() {
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, files[p], 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := generator.Write(dir, files, generator.WriteOptions{}); err != nil {
+		t.Fatal(err)
 	}
 	verifyProject(t, dir)
 }
@@ -267,9 +261,12 @@ func verifyProject(t *testing.T, dir string) {
 // isLibrary reports whether a feature is a library feature (pulled in by
 // requires, never chosen).
 func isLibrary(name string) bool {
-	reg, err := generator.LoadRegistry()
+	reg, err := registry()
 	return err == nil && reg.Features[name] != nil && reg.Features[name].Library
 }
+
+// registry is the embedded registry, loaded once.
+var registry = sync.OnceValues(generator.LoadRegistry)
 
 func mustPreset(t *testing.T, name string) []string {
 	reg, err := generator.LoadRegistry()

@@ -127,26 +127,13 @@ func LoadRegistry() (*Registry, error) {
 // it to prove the slot contract with a throwaway feature.
 func LoadRegistryWithFeature(name, dir string) (*Registry, error) {
 	tfs := fstest.MapFS{}
-	copyTree := func(src fs.FS, prefix string) error {
-		return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := fs.ReadFile(src, p)
-			if err != nil {
-				return err
-			}
-			tfs[path.Join(prefix, p)] = &fstest.MapFile{Data: data}
-			return nil
-		})
-	}
-	if err := copyTree(templates.FS, "."); err != nil {
+	if err := copyInto(tfs, templates.FS, ".", nil); err != nil {
 		return nil, err
 	}
 	if _, ok := tfs[path.Join("features", name, "feature.yaml")]; ok {
 		return nil, fmt.Errorf("feature %s already exists", name)
 	}
-	if err := copyTree(os.DirFS(dir), path.Join("features", name)); err != nil {
+	if err := copyInto(tfs, os.DirFS(dir), path.Join("features", name), nil); err != nil {
 		return nil, err
 	}
 	reg, err := loadRegistry(tfs, presets.FS)
@@ -154,6 +141,22 @@ func LoadRegistryWithFeature(name, dir string) (*Registry, error) {
 		return nil, err
 	}
 	return reg, reg.Lint()
+}
+
+// copyInto copies every file of src into dst under prefix, except those
+// skip reports (nil: none).
+func copyInto(dst fstest.MapFS, src fs.FS, prefix string, skip func(string) bool) error {
+	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || (skip != nil && skip(p)) {
+			return err
+		}
+		data, err := fs.ReadFile(src, p)
+		if err != nil {
+			return err
+		}
+		dst[path.Join(prefix, p)] = &fstest.MapFile{Data: data}
+		return nil
+	})
 }
 
 // Lint checks what LoadRegistry leaves out because every command would pay

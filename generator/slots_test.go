@@ -6,7 +6,6 @@ import (
 	"go/parser"
 	"go/printer"
 	"go/token"
-	"io/fs"
 	"maps"
 	"reflect"
 	"slices"
@@ -23,27 +22,17 @@ import (
 // presets into maps a test may change.
 func embeddedFS(t *testing.T, drop ...string) (fstest.MapFS, fstest.MapFS) {
 	t.Helper()
-	copyFS := func(src fs.FS) fstest.MapFS {
-		out := fstest.MapFS{}
-		err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			for _, f := range drop {
-				if strings.HasPrefix(p, "features/"+f+"/") {
-					return nil
-				}
-			}
-			data, err := fs.ReadFile(src, p)
-			out[p] = &fstest.MapFile{Data: data}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+	dropped := func(p string) bool {
+		return slices.ContainsFunc(drop, func(f string) bool { return strings.HasPrefix(p, "features/"+f+"/") })
 	}
-	return copyFS(templates.FS), copyFS(presets.FS)
+	tfs, pfs := fstest.MapFS{}, fstest.MapFS{}
+	if err := copyInto(tfs, templates.FS, ".", dropped); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyInto(pfs, presets.FS, ".", nil); err != nil {
+		t.Fatal(err)
+	}
+	return tfs, pfs
 }
 
 func mustRender(t *testing.T, reg *Registry, features []string) Files {
