@@ -144,13 +144,8 @@ func TestAddToEditedProject(t *testing.T) {
 					t.Errorf("%s lost the owner's edit %q", path, want)
 				}
 			}
-			if out := tidyDiff(t, dir); out != "" {
-				t.Errorf("go mod tidy changes the merged go.mod/go.sum:\n%s", out)
-			}
+			verifyMerged(t, dir)
 			offline := []string{"GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
-			mustRun(t, dir, offline, "go", "build", "./...")
-			mustRun(t, dir, offline, "go", "vet", "./...")
-			mustRun(t, dir, offline, "go", "test", "-count=1", "./...")
 			// A second add is a no-op.
 			mustRun(t, dir, git, "git", "add", "-A")
 			mustRun(t, dir, git, "git", "commit", "-qm", "add "+x)
@@ -203,13 +198,13 @@ func TestAddFeatureFlagsToLivedInProject(t *testing.T) {
 	// The generated files the owner edits (status lists them as modified)
 	// or renames away (deleted).
 	ownerEdits := []string{
+		"deleted internal/items/sql_test.go",
 		"modified .env.example",
 		"modified internal/api/v1/routes.go",
 		"modified internal/app/app.go",
 		"modified internal/config/config.go",
 		"modified internal/config/config_test.go",
-		"deleted internal/items/sql_test.go",
-	}
+	} // sorted, as statusLines returns them
 
 	clean := filepath.Join(root, "clean")
 	keep := livedIn(t, bin, clean, git, false)
@@ -228,13 +223,7 @@ func TestAddFeatureFlagsToLivedInProject(t *testing.T) {
 	if got := statusLines(t, bin, clean); !slices.Equal(got, ownerEdits) {
 		t.Errorf("status after the add lists\n  %s\nwant exactly the owner's edits\n  %s", strings.Join(got, "\n  "), strings.Join(ownerEdits, "\n  "))
 	}
-	if out := tidyDiff(t, clean); out != "" {
-		t.Errorf("go mod tidy changes the merged go.mod/go.sum:\n%s", out)
-	}
-	offline := []string{"GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
-	mustRun(t, clean, offline, "go", "build", "./...")
-	mustRun(t, clean, offline, "go", "vet", "./...")
-	mustRun(t, clean, offline, "go", "test", "-count=1", "./...")
+	verifyMerged(t, clean)
 
 	// The conflict: the owner's route goes at the end of Register, where
 	// the feature adds its block.
@@ -343,7 +332,7 @@ func TestPing(t *testing.T) {
 	// A configuration variable: the field, .env.example and the defaults test.
 	replace("internal/config/config.go", "\tHSTS bool `env:\"HSTS_ENABLED\" envDefault:\"false\"`\n",
 		"\tHSTS bool `env:\"HSTS_ENABLED\" envDefault:\"false\"`\n\n\t// SupportEmail (SUPPORT_EMAIL): Where users write for help.\n\tSupportEmail string `env:\"SUPPORT_EMAIL\" envDefault:\"help@example.com\"`\n")
-	replace(".env.example", "HSTS_ENABLED=false\n", "HSTS_ENABLED=false\n\n# Where users write for help.\nSUPPORT_EMAIL=help@example.com\n")
+	replace(".env.example", "HSTS_ENABLED=false\n", "HSTS_ENABLED=false\n\n# Where users write for help (default: help@example.com)\nSUPPORT_EMAIL=help@example.com\n")
 	replace("internal/config/config_test.go", "\t\tHSTS:                    false,\n", "\t\tHSTS:                    false,\n\t\tSupportEmail:            \"help@example.com\",\n")
 	// A migration of the owner's.
 	write("internal/db/migrations/sqlite/01000_owner_notes.sql", "-- +goose Up\nCREATE TABLE owner_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n\n-- +goose Down\nDROP TABLE owner_notes;\n")
@@ -397,6 +386,19 @@ func trackedAndNew(t *testing.T, dir string) []string {
 	files := strings.Fields(out)
 	slices.Sort(files)
 	return slices.Compact(files)
+}
+
+// verifyMerged checks a project after an add: go.mod and go.sum tidy, and
+// it builds, vets and passes its tests offline with -mod=readonly.
+func verifyMerged(t *testing.T, dir string) {
+	t.Helper()
+	if out := tidyDiff(t, dir); out != "" {
+		t.Errorf("go mod tidy changes the merged go.mod/go.sum:\n%s", out)
+	}
+	offline := []string{"GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
+	mustRun(t, dir, offline, "go", "build", "./...")
+	mustRun(t, dir, offline, "go", "vet", "./...")
+	mustRun(t, dir, offline, "go", "test", "-count=1", "./...")
 }
 
 func appendFile(t *testing.T, path, text string) {
