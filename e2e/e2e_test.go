@@ -237,6 +237,7 @@ func TestAddFeatureFlagsToLivedInProject(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("add with a conflicting edit: %v, want exit 1\n%s", err, cout.String())
 	}
+	t.Logf("omnistack add %s, with the conflicting edit:\n%s", strings.Join(adds, " "), cout.String())
 	routes := "internal/api/v1/routes.go"
 	if !strings.Contains(cout.String(), "conflicts; resolve") || !strings.Contains(cout.String(), "  "+routes) {
 		t.Errorf("add does not list %s as conflicted:\n%s", routes, cout.String())
