@@ -63,6 +63,9 @@ func TestDeletingAFeatureChangesNothingElse(t *testing.T) {
 		for _, r := range append(slices.Clone(f.Requires), f.After...) {
 			required[r] = true
 		}
+		for _, def := range f.RequiresGroup {
+			required[def] = true // a requires_group default cannot go either
+		}
 	}
 	for _, g := range full.Groups {
 		required[g.Default] = true // a group default cannot go

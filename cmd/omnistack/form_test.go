@@ -183,6 +183,9 @@ func TestFormEquivalentCommand(t *testing.T) {
 					continue
 				}
 				want := s.options[fa.pick[si]]
+				if want == "" && groupRequired(reg, res.Features, s.group.Name) {
+					continue // "none" picked, but a chosen feature needs a member (requires_group): its default is added
+				}
 				if got := memberOf(reg, res.Features, s.group.Name); got != want {
 					t.Errorf("%+v: form picked %q in %s, resolved %q", fa, want, s.group.Name, got)
 				}
@@ -232,6 +235,17 @@ func memberOf(reg *generator.Registry, features []string, group string) string {
 		}
 	}
 	return ""
+}
+
+// groupRequired reports whether one of features needs a member of group
+// (requires_group).
+func groupRequired(reg *generator.Registry, features []string, group string) bool {
+	for _, f := range features {
+		if _, ok := reg.Features[f].RequiresGroup[group]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // TestFormCommandRendersSameProject runs a few form answers end to end:
