@@ -41,7 +41,9 @@ features it requires (added automatically).`,
 					}
 					reqs := slices.Clone(f.Requires)
 					for _, g := range slices.Sorted(maps.Keys(f.RequiresGroup)) {
-						reqs = append(reqs, "one "+g+" ("+f.RequiresGroup[g]+")")
+						// The default member is left out: the column must stay narrow
+						// enough for the summaries (see printTable).
+						reqs = append(reqs, "one "+g)
 					}
 					req := strings.Join(reqs, ",")
 					if req == "" {
