@@ -48,3 +48,27 @@ func TestLoadServicesRefuses(t *testing.T) {
 		})
 	}
 }
+
+// email-smtp's Mailpit is in compose, with the variables that point the app
+// at it, and in the README, but not in CI; postgres stays in CI.
+func TestDevelopmentToolRendering(t *testing.T) {
+	reg, err := LoadRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := renderOnce(t, reg, []string{"email-smtp", "postgres"})
+	compose, ci, readme := string(files["compose.yaml"]), string(files[".github/workflows/ci.yml"]), string(files["README.md"])
+	for _, want := range []string{"  mailpit:\n    image: axllent/mailpit:", "      SMTP_HOST: mailpit\n      SMTP_PORT: \"1025\"\n      SMTP_TLS: \"off\"\n", "      mailpit:\n        condition: service_healthy"} {
+		if !strings.Contains(compose, want) {
+			t.Errorf("compose.yaml lacks %q:\n%s", want, compose)
+		}
+	}
+	if strings.Contains(ci, "mailpit") || strings.Contains(ci, "SMTP_") || !strings.Contains(ci, "      postgres:\n") {
+		t.Errorf("ci.yml runs mailpit or lacks postgres:\n%s", ci)
+	}
+	for _, want := range []string{"`go install github.com/axllent/mailpit@", "(but not mailpit, a development tool)", "`apt-get install postgresql`"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README lacks %q", want)
+		}
+	}
+}
