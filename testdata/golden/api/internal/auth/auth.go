@@ -533,6 +533,11 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 	return apperr.Errorf(apperr.Unavailable, "the account is being changed; retry in a moment")
 }
 
+// SetNotifier replaces the Notifier given to New: an email feature's
+// wiring calls it, before the service handles requests (it is not safe to
+// call while it does).
+func (s *Service) SetNotifier(n Notifier) { s.notify = n }
+
 func (s *Service) send(ctx context.Context, m Message) {
 	if err := s.notify.Notify(ctx, m); err != nil {
 		s.log.ErrorContext(ctx, "send auth message", "kind", m.Kind, "error", err)
