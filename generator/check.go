@@ -56,8 +56,12 @@ func (r *Registry) checkTemplates() error {
 		}
 		for _, m := range slotCallRE.FindAllSubmatch(src, -1) {
 			sl := string(m[1])
-			if _, ok := r.Slots[sl]; !ok {
+			decl, ok := r.Slots[sl]
+			if !ok {
 				return fmt.Errorf("template %s: slot %q is not declared in templates/slots.yaml (declared: %s)", name, sl, strings.Join(r.SlotNames(), ", "))
+			}
+			if f := r.owner(name); decl.Feature != "" && (f == nil || f.Name != decl.Feature) {
+				return fmt.Errorf("template %s: slot %q belongs to feature %s (feature: in slots.yaml); only its templates may call it", name, sl, decl.Feature)
 			}
 			used[sl] = true
 		}
@@ -67,10 +71,14 @@ func (r *Registry) checkTemplates() error {
 		return err
 	}
 	for _, name := range r.SlotNames() {
+		sl := r.Slots[name]
+		if sl.Feature != "" && r.Features[sl.Feature] == nil {
+			continue // the feature that calls it is not here: nothing renders its fragments
+		}
 		if !used[name] {
 			return fmt.Errorf("slots.yaml: slot %q is declared but no template uses it", name)
 		}
-		if sl := r.Slots[name]; sl.Default != "" && !sl.One {
+		if sl.Default != "" && !sl.One {
 			return fmt.Errorf("slots.yaml: slot %q has a default but is not one: true", name)
 		}
 	}

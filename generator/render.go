@@ -99,6 +99,18 @@ type Data struct {
 	Services   []*Service // the services of the selected features, by name
 }
 
+// CIServices are the Services the generated CI workflow runs: all but
+// development tools such as a mail catcher.
+func (d *Data) CIServices() []*Service {
+	var out []*Service
+	for _, s := range d.Services {
+		if s.InCI() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // EnvSection is the variables one feature (or base) declares.
 type EnvSection struct {
 	Feature *Feature

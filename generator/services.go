@@ -19,10 +19,19 @@ type Service struct {
 	Env string `yaml:"env" json:"env"`
 	// Debian is the Debian package that provides the service, for machines
 	// without containers.
-	Debian  string         `yaml:"debian" json:"debian"`
+	Debian string `yaml:"debian" json:"debian"`
+	// Install is the command that installs the service without containers
+	// when Debian has no package for it (go install ...). One of Debian and
+	// Install is set.
+	Install string         `yaml:"install" json:"install,omitempty"`
 	Compose ServiceRuntime `yaml:"compose" json:"-"`
-	CI      ServiceRuntime `yaml:"ci" json:"-"`
+	// CI is how the generated CI workflow runs the service; empty for a
+	// development tool (a mail catcher) the tests do not need.
+	CI ServiceRuntime `yaml:"ci" json:"-"`
 }
+
+// InCI reports whether the generated CI workflow runs the service.
+func (s *Service) InCI() bool { return s.CI.Service != "" }
 
 // ServiceRuntime is how one environment (compose, CI) runs a service.
 type ServiceRuntime struct {
@@ -34,6 +43,10 @@ type ServiceRuntime struct {
 	// Service is the body of the service's entry (a YAML mapping: image,
 	// ports, health check, ...), written without indentation.
 	Service string `yaml:"service"`
+	// Vars are further variables the application needs in that
+	// environment to use the service (a mail catcher's port and TLS
+	// setting), rendered in key order.
+	Vars map[string]string `yaml:"vars"`
 }
 
 func loadServices(tfs fs.FS) (map[string]*Service, error) {
@@ -54,10 +67,13 @@ func loadServices(tfs fs.FS) (map[string]*Service, error) {
 		if want := strings.TrimSuffix(path.Base(name), ".yaml"); s.Name != want {
 			return nil, fmt.Errorf("%s: name is %q, want the file name %q", name, s.Name, want)
 		}
-		if s.Summary == "" || s.Env == "" || s.Debian == "" {
-			return nil, fmt.Errorf("%s: summary, env and debian are required", name)
+		if s.Summary == "" || s.Env == "" || (s.Debian == "") == (s.Install == "") {
+			return nil, fmt.Errorf("%s: summary, env and one of debian and install are required", name)
 		}
 		for env, rt := range map[string]ServiceRuntime{"compose": s.Compose, "ci": s.CI} {
+			if env == "ci" && rt.URL == "" && rt.Service == "" && len(rt.Vars) == 0 {
+				continue // a development tool: not in CI
+			}
 			var body map[string]any
 			if err := yaml.Unmarshal([]byte(rt.Service), &body); err != nil || len(body) == 0 || rt.URL == "" {
 				return nil, fmt.Errorf("%s: %s needs a url and a service body that is a YAML mapping (image, ports, ...): %v", name, env, err)

@@ -189,7 +189,8 @@ func flagsFor(reg *generator.Registry, preset string, want []string) featureFlag
 		}
 	}
 	for _, name := range want {
-		if exclusive(name) == nil && !slices.Contains(base, name) {
+		// A library (idp, email) is never named: it comes with what needs it.
+		if exclusive(name) == nil && !reg.Features[name].Library && !slices.Contains(base, name) {
 			f.features = append(f.features, name)
 		}
 	}

@@ -41,7 +41,7 @@ features it requires (added automatically).`,
 					}
 					reqs := slices.Clone(f.Requires)
 					for _, g := range slices.Sorted(maps.Keys(f.RequiresGroup)) {
-						reqs = append(reqs, "one "+g+" ("+f.RequiresGroup[g]+")")
+						reqs = append(reqs, "any "+g) // the default shows in --json and when it is added; a long cell would squeeze the table
 					}
 					req := strings.Join(reqs, ",")
 					if req == "" {

@@ -24,7 +24,13 @@ func ParsePin(s string) (Pin, error) {
 	if err := module.Check(p.Path, p.Version); err != nil {
 		return Pin{}, fmt.Errorf("pin %q: %w", s, err)
 	}
-	if semver.Canonical(p.Version) != p.Version {
+	// +incompatible (a v2+ module without go.mod and without /vN in its
+	// path, e.g. sendgrid-go) is the one build suffix the go command writes.
+	v, incompatible := strings.CutSuffix(p.Version, "+incompatible")
+	if _, major, _ := module.SplitPathVersion(p.Path); incompatible && (major != "" || semver.Major(v) == "v0" || semver.Major(v) == "v1") {
+		return Pin{}, fmt.Errorf("pin %q: +incompatible is only for v2 and later of a path without /vN", s)
+	}
+	if semver.Canonical(v) != v {
 		return Pin{}, fmt.Errorf("pin %q: version %s is not canonical", s, p.Version)
 	}
 	return p, nil

@@ -6,6 +6,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"example.com/myapp/internal/apperr"
+	"example.com/myapp/internal/httpx"
 	"example.com/myapp/internal/users"
 )
 
@@ -67,6 +68,9 @@ func (g Guard) require(min users.Role) func(huma.Context, func(huma.Context)) {
 			return
 		}
 		if min != "" && !u.Role.AtLeast(min) {
+			// OWASP logging vocabulary: a user tried what their role does not allow.
+			httpx.Logger(ctx.Context()).WarnContext(ctx.Context(), "authorization failed",
+				"event", "authz_fail", "user_id", u.ID, "role", string(u.Role), "needs", string(min), "operation", ctx.Operation().OperationID)
 			_ = huma.WriteErr(g.api, ctx, http.StatusForbidden, "This needs the "+string(min)+" role.")
 			return
 		}

@@ -41,6 +41,10 @@ type App struct {
 	closers []func() error
 	drain   health.Drain // started on shutdown: /health/ready answers 503
 	banner  io.Writer    // see Announce; nil for none
+	// stopping runs after the drain, before the server stops (see
+	// Shutdown.Before): features close the connections http.Server does not
+	// track, such as WebSockets.
+	stopping []func(context.Context)
 }
 
 // wiring is what New builds the service from: the parts every feature may
@@ -155,7 +159,7 @@ func (a *App) Run(ctx context.Context) error {
 		url := "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 		fmt.Fprintf(a.banner, "listening on %s, docs at /docs\n", url)
 	}
-	stop := Shutdown{Drain: a.cfg.ShutdownDrain, Timeout: a.cfg.ShutdownTimeout, Ready: &a.drain}
+	stop := Shutdown{Drain: a.cfg.ShutdownDrain, Timeout: a.cfg.ShutdownTimeout, Ready: &a.drain, Before: a.stopping}
 	return Serve(ctx, a.Server(), ln, stop, a.log)
 }
 
@@ -183,12 +187,18 @@ type Shutdown struct {
 	Timeout time.Duration
 	// Ready is started at the beginning of the drain; nil for none.
 	Ready *health.Drain
+	// Before run in order once the drain is over, before the server stops
+	// accepting connections, each with a context bounded by Timeout. They
+	// are for connections http.Server.Shutdown neither closes nor waits
+	// for: hijacked ones, such as WebSockets.
+	Before []func(context.Context)
 }
 
 // Serve runs srv on ln until ctx is done. Then it starts the drain
 // (/health/ready answers 503 while every other request is still served),
-// waits stop.Drain, stops accepting connections and waits up to
-// stop.Timeout for in-flight requests to finish. It returns only after the
+// waits stop.Drain, runs stop.Before, stops accepting connections and waits
+// up to stop.Timeout (for Before and the requests together) for in-flight
+// requests to finish. It returns only after the
 // shutdown is complete.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stop Shutdown, log *slog.Logger) error {
 	serveErr := make(chan error, 1)
@@ -217,6 +227,9 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stop Shutdown
 	log.Info("shutting down", "timeout", stop.Timeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stop.Timeout)
 	defer cancel()
+	for _, before := range stop.Before {
+		before(shutdownCtx)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("shutdown: %w", err)

@@ -139,3 +139,47 @@ func TestServeDrain(t *testing.T) {
 		t.Error("new connections still accepted after shutdown")
 	}
 }
+
+// TestServeBefore: the Before hooks run once the shutdown begins, in order,
+// while the server still accepts connections (so a hook can still say
+// goodbye on connections it owns), and Serve returns after them.
+func TestServeBefore(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var ran []string
+	hook := func(name string) func(context.Context) {
+		return func(ctx context.Context) {
+			if _, ok := ctx.Deadline(); !ok {
+				t.Errorf("hook %s: context without the shutdown deadline", name)
+			}
+			c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+			if err != nil {
+				t.Errorf("hook %s: server no longer accepts connections: %v", name, err)
+			} else {
+				_ = c.Close()
+			}
+			ran = append(ran, name)
+		}
+	}
+	served := make(chan error, 1)
+	go func() {
+		srv := &http.Server{Handler: http.NotFoundHandler(), ReadHeaderTimeout: time.Second}
+		stop := app.Shutdown{Timeout: 5 * time.Second, Before: []func(context.Context){hook("first"), hook("second")}}
+		served <- app.Serve(ctx, srv, ln, stop, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	cancel() // as SIGTERM would
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve() = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if len(ran) != 2 || ran[0] != "first" || ran[1] != "second" {
+		t.Fatalf("hooks ran %v, want [first second]", ran)
+	}
+}

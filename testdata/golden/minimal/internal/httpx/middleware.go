@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 )
@@ -166,9 +168,10 @@ func setRoute(ctx context.Context, pattern string) {
 	}
 }
 
-// AccessLog logs one line per request: method, route pattern, path (never
-// the query, which may carry secrets), status, bytes, duration and request
-// id. It also makes Logger work for the request.
+// AccessLog logs one line per request: method, route pattern, path, query
+// (with the values of secret-bearing parameters replaced, see RedactQuery),
+// status, bytes, duration and request id. It also makes Logger work for the
+// request.
 func AccessLog(log *slog.Logger) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +184,7 @@ func AccessLog(log *slog.Logger) Middleware {
 			info.base = log
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			attrs := [...]slog.Attr{
 				slog.String("request_id", info.id),
 				slog.String("method", r.Method),
 				slog.String("route", info.route),
@@ -189,9 +192,62 @@ func AccessLog(log *slog.Logger) Middleware {
 				slog.Int("status", rec.status),
 				slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
-			)
+				{},
+			}
+			n := len(attrs) - 1
+			if r.URL.RawQuery != "" {
+				attrs[n] = slog.String("query", RedactQuery(r.URL.RawQuery))
+				n++
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
 		})
 	}
+}
+
+// sensitiveParams are the query parameters whose values RedactQuery hides:
+// credentials passed in URLs (a WebSocket ?token= or ?ticket=, an API
+// key), OAuth's code and state, and signatures of signed URLs. Compared
+// case-insensitively.
+var sensitiveParams = []string{"token", "ticket", "code", "state", "key", "signature"}
+
+// Redacted replaces the value of a sensitive query parameter.
+const Redacted = "REDACTED"
+
+// RedactQuery returns the raw query with the value of every sensitive
+// parameter (see sensitiveParams) replaced by REDACTED, and everything else,
+// order included, as it was: "ticket=abc&channel=x" becomes
+// "ticket=REDACTED&channel=x". Names are compared after unescaping, so
+// "%74oken" is redacted too. Use it wherever a URL is logged or traced.
+func RedactQuery(raw string) string {
+	var b strings.Builder
+	for i, pair := range strings.Split(raw, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		name, _, hasValue := strings.Cut(pair, "=")
+		if !isSensitiveParam(name) {
+			b.WriteString(pair)
+			continue
+		}
+		b.WriteString(name)
+		if hasValue {
+			b.WriteString("=" + Redacted)
+		}
+	}
+	return b.String()
+}
+
+func isSensitiveParam(name string) bool {
+	if unescaped, err := url.QueryUnescape(name); err == nil {
+		name = unescaped
+	}
+	name = strings.TrimSpace(name)
+	for _, s := range sensitiveParams {
+		if strings.EqualFold(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Recover turns a panic in a handler into a logged 500 problem response.
