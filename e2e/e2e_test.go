@@ -330,11 +330,13 @@ func TestPing(t *testing.T) {
 	}
 	// A changed line in internal/app.
 	replace("internal/app/app.go", `const Version = "1.0.0"`, `const Version = "1.4.2" // the owner's release`)
-	// A configuration variable: the field, .env.example and the defaults test.
-	replace("internal/config/config.go", "\tHSTS bool `env:\"HSTS_ENABLED\" envDefault:\"false\"`\n",
-		"\tHSTS bool `env:\"HSTS_ENABLED\" envDefault:\"false\"`\n\n\t// SupportEmail (SUPPORT_EMAIL): Where users write for help.\n\tSupportEmail string `env:\"SUPPORT_EMAIL\" envDefault:\"help@example.com\"`\n")
-	replace(".env.example", "HSTS_ENABLED=false\n", "HSTS_ENABLED=false\n\n# Where users write for help (default: help@example.com)\nSUPPORT_EMAIL=help@example.com\n")
-	replace("internal/config/config_test.go", "\t\tHSTS:                    false,\n", "\t\tHSTS:                    false,\n\t\tSupportEmail:            \"help@example.com\",\n")
+	// A configuration variable: the field, .env.example and the defaults
+	// test, among the base's variables (the end of the base section is
+	// where the first feature's section goes: an edit there conflicts).
+	replace("internal/config/config.go", "\tPort Port `env:\"PORT\" envDefault:\"8080\"`\n",
+		"\tPort Port `env:\"PORT\" envDefault:\"8080\"`\n\n\t// SupportEmail (SUPPORT_EMAIL): Where users write for help.\n\tSupportEmail string `env:\"SUPPORT_EMAIL\" envDefault:\"help@example.com\"`\n")
+	replace(".env.example", "PORT=8080\n", "PORT=8080\n\n# Where users write for help (default: help@example.com)\nSUPPORT_EMAIL=help@example.com\n")
+	replace("internal/config/config_test.go", "\t\tPort:                    8080,\n", "\t\tPort:                    8080,\n\t\tSupportEmail:            \"help@example.com\",\n")
 	// A migration of the owner's.
 	write("internal/db/migrations/sqlite/01000_owner_notes.sql", "-- +goose Up\nCREATE TABLE owner_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n\n-- +goose Down\nDROP TABLE owner_notes;\n")
 	// A renamed test.
