@@ -24,6 +24,10 @@ type Check struct {
 	// failure makes the answer 200 with status "degraded", not 503, so an
 	// outage of it does not take every instance out of the load balancer.
 	Optional bool
+	// Details, when set, reports facts about the dependency once Ping has
+	// passed (e.g. queue depth per state), shown under details.<Name> of a
+	// 200 answer. An error from it fails the check like one from Ping.
+	Details func(ctx context.Context) (any, error)
 }
 
 // timeout bounds every readiness check, so a hung dependency cannot hang
@@ -44,10 +48,18 @@ func Ready(checks ...Check) http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		status := map[string]string{}
+		details := map[string]any{}
 		var failed []string
 		overall := "ok"
 		for _, c := range checks {
-			if err := c.Ping(ctx); err != nil {
+			err := c.Ping(ctx)
+			if err == nil && c.Details != nil {
+				var d any
+				if d, err = c.Details(ctx); err == nil {
+					details[c.Name] = d
+				}
+			}
+			if err != nil {
 				httpx.Logger(ctx).WarnContext(ctx, "readiness check failed", "check", c.Name, "optional", c.Optional, "error", err.Error())
 				if c.Optional {
 					status[c.Name], overall = "degraded", "degraded"
@@ -71,7 +83,11 @@ func Ready(checks ...Check) http.HandlerFunc {
 			})
 			return
 		}
-		writeJSON(w, map[string]any{"status": overall, "checks": status})
+		body := map[string]any{"status": overall, "checks": status}
+		if len(details) > 0 {
+			body["details"] = details
+		}
+		writeJSON(w, body)
 	}
 }
 
