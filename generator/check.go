@@ -49,8 +49,8 @@ func (r *Registry) checkTemplates() error {
 		if f := r.owner(name); f != nil {
 			for _, m := range hasCallRE.FindAllSubmatch(src, -1) {
 				other := string(m[1])
-				if other != f.Name && other != BaseName && !slices.Contains(f.Requires, other) && !slices.Contains(f.After, other) {
-					return fmt.Errorf("template %s: has %q names a feature %s does not declare; add it to requires or after in its feature.yaml", name, other, f.Name)
+				if other != f.Name && other != BaseName && !slices.Contains(r.orderDeps(f.Name), other) {
+					return fmt.Errorf("template %s: has %q names a feature %s does not declare; add it to requires or after (or its group to requires_group) in its feature.yaml", name, other, f.Name)
 				}
 			}
 		}
@@ -155,8 +155,7 @@ func (r *Registry) checkGraph() error {
 			return nil
 		}
 		state[name] = visiting
-		f := r.Features[name]
-		for _, d := range append(slices.Clone(f.Requires), f.After...) {
+		for _, d := range r.orderDeps(name) {
 			if err := visit(d, append(stack, name)); err != nil {
 				return err
 			}

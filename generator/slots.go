@@ -42,9 +42,8 @@ func (r *Registry) Order(features []string) []string {
 		selected[f] = true
 	}
 	deps := func(name string) []string {
-		f := r.Features[name]
 		var out []string
-		for _, d := range append(slices.Clone(f.Requires), f.After...) {
+		for _, d := range r.orderDeps(name) {
 			if selected[d] {
 				out = append(out, d)
 			}

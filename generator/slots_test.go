@@ -279,6 +279,17 @@ func TestRegistryRefusesBrokenFeatures(t *testing.T) {
 			f := tfs["features/redis/feature.yaml"]
 			f.Data = bytes.Replace(f.Data, []byte("migration: 0"), []byte("migration: 0\nafter: [ratelimit]"), 1)
 		}, "form a cycle through requires and after"},
+		{"requires_group of an unknown group", func(tfs fstest.MapFS) {
+			f := tfs["features/ratelimit/feature.yaml"]
+			f.Data = bytes.Replace(f.Data, []byte("after: [redis]"), []byte("after: [redis]\nrequires_group: {authn: auth-builtin}"), 1)
+		}, `feature ratelimit: requires_group names unknown group "authn"`},
+		{"requires_group default outside its group", func(tfs fstest.MapFS) {
+			f := tfs["features/ratelimit/feature.yaml"]
+			f.Data = bytes.Replace(f.Data, []byte("after: [redis]"), []byte("after: [redis]\nrequires_group: {auth: users}"), 1)
+		}, `feature ratelimit: requires_group auth: "users" is not a feature of group auth (choose one of auth-builtin, auth-clerk, auth-supabase)`},
+		{"has of a member of a group not required", func(tfs fstest.MapFS) {
+			tfs["features/ratelimit/files/x.txt.tmpl"] = &fstest.MapFile{Data: []byte(`{{if has "auth-clerk"}}x{{end}}`)}
+		}, `has "auth-clerk" names a feature ratelimit does not declare; add it to requires or after (or its group to requires_group)`},
 		{"env without a field", func(tfs fstest.MapFS) {
 			f := tfs["features/redis/feature.yaml"]
 			f.Data = bytes.Replace(f.Data, []byte("    field: RedisURL\n"), nil, 1)
@@ -299,6 +310,19 @@ func TestRegistryRefusesBrokenFeatures(t *testing.T) {
 				t.Fatalf("loadRegistry() error = %v\nwant it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRequiresGroupOrdersAfterTheMember: a feature that needs one of a
+// group comes after whichever member is selected, though its name sorts
+// first, and may test any member with has.
+func TestRequiresGroupOrdersAfterTheMember(t *testing.T) {
+	reg := testRegistry(t)
+	for _, auth := range []string{"auth-a", "auth-b"} {
+		got := reg.Order([]string{"ai", auth, "users"})
+		if want := []string{"users", auth, "ai"}; !slices.Equal(got, want) {
+			t.Errorf("Order = %v, want %v", got, want)
+		}
 	}
 }
 
