@@ -75,7 +75,7 @@ func TestCompletion(t *testing.T) {
 		t.Fatalf("new: %s", r.stderr)
 	}
 	add := names(run(t, nil, "__complete", "add", "-C", dir, "").stdout)
-	if want := []string{"auth-clerk", "auth-supabase", "postgres", "redis"}; !slices.Equal(add, want) {
+	if want := []string{"ai", "ai-anthropic", "ai-gemini", "ai-openai", "auth-clerk", "auth-supabase", "postgres", "redis"}; !slices.Equal(add, want) {
 		t.Errorf("add completes %q, want %q", add, want)
 	}
 	remove := names(run(t, nil, "__complete", "remove", "-C", dir, "ratelimit", "").stdout)
