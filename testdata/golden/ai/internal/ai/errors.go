@@ -30,7 +30,10 @@ type UpstreamError struct {
 
 func (e *UpstreamError) Error() string {
 	if e.Status != 0 {
-		return fmt.Sprintf("%s answered %d %s", e.Provider, e.Status, http.StatusText(e.Status))
+		if text := http.StatusText(e.Status); text != "" {
+			return fmt.Sprintf("%s answered %d %s", e.Provider, e.Status, text)
+		}
+		return fmt.Sprintf("%s answered %d", e.Provider, e.Status)
 	}
 	return fmt.Sprintf("%s: %s", e.Provider, e.Kind)
 }

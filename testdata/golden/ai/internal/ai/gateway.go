@@ -351,7 +351,7 @@ func (g *Gateway) run(ctx context.Context, c Call, onDelta func(string) error) (
 		if resp.Model == "" {
 			resp.Model = t.model
 		}
-		g.record(ctx, c.UserID, resp, err)
+		g.record(ctx, c.UserID, t.model, resp, err)
 		if err == nil {
 			return resp, nil
 		}
@@ -485,7 +485,9 @@ func untilMidnight(now time.Time) time.Duration {
 // record stores the usage of one attempt at a provider, also when it
 // failed (status error, or cancelled when the caller left), with a
 // context of its own: a caller who disconnects still pays.
-func (g *Gateway) record(ctx context.Context, user int64, resp Response, callErr error) {
+// The cost is priced by the model asked for (vendors answer with dated
+// names such as gpt-4o-mini-2024-07-18).
+func (g *Gateway) record(ctx context.Context, user int64, asked string, resp Response, callErr error) {
 	status := "ok"
 	switch {
 	case callErr == nil:
@@ -498,7 +500,7 @@ func (g *Gateway) record(ctx context.Context, user int64, resp Response, callErr
 	defer cancel()
 	err := g.usage.Record(ctx, UsageRecord{
 		UserID: user, Provider: resp.Provider, Model: resp.Model, Usage: resp.Usage,
-		CostUSD: g.price(resp.Provider, resp.Model).Cost(resp.Usage), Latency: resp.Latency, Status: status, At: g.now(),
+		CostUSD: g.price(resp.Provider, asked).Cost(resp.Usage), Latency: resp.Latency, Status: status, At: g.now(),
 	})
 	if err != nil {
 		g.log.ErrorContext(ctx, "record ai usage", "error", err.Error())
