@@ -49,15 +49,19 @@ func (r *Registry) checkTemplates() error {
 		if f := r.owner(name); f != nil {
 			for _, m := range hasCallRE.FindAllSubmatch(src, -1) {
 				other := string(m[1])
-				if other != f.Name && other != BaseName && !slices.Contains(f.Requires, other) && !slices.Contains(f.After, other) {
-					return fmt.Errorf("template %s: has %q names a feature %s does not declare; add it to requires or after in its feature.yaml", name, other, f.Name)
+				if other != f.Name && other != BaseName && !slices.Contains(r.orderDeps(f.Name), other) {
+					return fmt.Errorf("template %s: has %q names a feature %s does not declare; add it to requires or after (or its group to requires_group) in its feature.yaml", name, other, f.Name)
 				}
 			}
 		}
 		for _, m := range slotCallRE.FindAllSubmatch(src, -1) {
 			sl := string(m[1])
-			if _, ok := r.Slots[sl]; !ok {
+			decl, ok := r.Slots[sl]
+			if !ok {
 				return fmt.Errorf("template %s: slot %q is not declared in templates/slots.yaml (declared: %s)", name, sl, strings.Join(r.SlotNames(), ", "))
+			}
+			if f := r.owner(name); decl.Feature != "" && (f == nil || f.Name != decl.Feature) {
+				return fmt.Errorf("template %s: slot %q belongs to feature %s (feature: in slots.yaml); only its templates may call it", name, sl, decl.Feature)
 			}
 			used[sl] = true
 		}
@@ -67,10 +71,14 @@ func (r *Registry) checkTemplates() error {
 		return err
 	}
 	for _, name := range r.SlotNames() {
+		sl := r.Slots[name]
+		if sl.Feature != "" && r.Features[sl.Feature] == nil {
+			continue // the feature that calls it is not here: nothing renders its fragments
+		}
 		if !used[name] {
 			return fmt.Errorf("slots.yaml: slot %q is declared but no template uses it", name)
 		}
-		if sl := r.Slots[name]; sl.Default != "" && !sl.One {
+		if sl.Default != "" && !sl.One {
 			return fmt.Errorf("slots.yaml: slot %q has a default but is not one: true", name)
 		}
 	}
@@ -155,8 +163,7 @@ func (r *Registry) checkGraph() error {
 			return nil
 		}
 		state[name] = visiting
-		f := r.Features[name]
-		for _, d := range append(slices.Clone(f.Requires), f.After...) {
+		for _, d := range r.orderDeps(name) {
 			if err := visit(d, append(stack, name)); err != nil {
 				return err
 			}

@@ -25,11 +25,15 @@ func (e *ExclusiveError) Unwrap() error { return &UsageError{Msg: e.Error()} }
 
 // RequiredError refuses to drop a feature that a feature staying requires.
 type RequiredError struct {
-	Name string // the feature to drop
-	By   string // the feature that requires it
+	Name  string // the feature to drop
+	By    string // the feature that requires it
+	Group string // set when By needs any feature of this group (requires_group)
 }
 
 func (e *RequiredError) Error() string {
+	if e.Group != "" {
+		return fmt.Sprintf("cannot drop %q: feature %q needs a feature of group %q; drop %q too, or choose another %s feature instead of %q", e.Name, e.By, e.Group, e.By, e.Group, e.Name)
+	}
 	return fmt.Sprintf("cannot drop %q: feature %q requires it; drop %q too or keep %q", e.Name, e.By, e.By, e.Name)
 }
 
@@ -51,7 +55,7 @@ func (r *Registry) Compose(base, add, drop []string) ([]string, error) {
 			return nil, usageErrorf("feature %q is both added and dropped: name it once", a)
 		}
 	}
-	kept, err := r.Without(base, drop)
+	kept, err := r.without(base, drop, false)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +69,12 @@ func (r *Registry) Compose(base, add, drop []string) ([]string, error) {
 	}
 	for _, d := range drop {
 		if why, ok := added[d]; ok && strings.HasPrefix(why, "required by ") {
-			return nil, &RequiredError{Name: d, By: strings.TrimPrefix(why, "required by ")}
+			by := strings.TrimPrefix(why, "required by ")
+			e := &RequiredError{Name: d, By: by}
+			if g := r.Features[d].Group; g != "" && r.Features[by].RequiresGroup[g] == d {
+				e.Group = g // re-added as the group's default
+			}
+			return nil, e
 		}
 	}
 	return out, nil

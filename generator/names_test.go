@@ -109,7 +109,7 @@ func TestUnknownMessage(t *testing.T) {
 // unknown name with the one message.
 func TestUnknownEverywhere(t *testing.T) {
 	reg := testRegistry(t)
-	want := `unknown features "redsi" (did you mean redis?) and "nope" (valid: auth-a, auth-b, lonely, postgres, redis, sqlite, users)`
+	want := `unknown features "redsi" (did you mean redis?) and "nope" (valid: ai, auth-a, auth-b, lonely, postgres, redis, sqlite, users)`
 	names := []string{"redsi", "sqlite", "nope"}
 	_, _, err1 := reg.ResolveFeatures(names)
 	_, err2 := reg.Without([]string{"sqlite"}, names)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"regexp"
@@ -28,11 +29,16 @@ const BaseName = "base"
 // Feature is one selectable capability: a folder templates/features/<name>
 // with a feature.yaml and a files/ tree.
 type Feature struct {
-	Name      string   `yaml:"name" json:"name"`
-	Group     string   `yaml:"group" json:"group"`
-	Summary   string   `yaml:"summary" json:"summary"`
-	Requires  []string `yaml:"requires" json:"requires"`
-	Conflicts []string `yaml:"conflicts" json:"conflicts,omitempty"`
+	Name     string   `yaml:"name" json:"name"`
+	Group    string   `yaml:"group" json:"group"`
+	Summary  string   `yaml:"summary" json:"summary"`
+	Requires []string `yaml:"requires" json:"requires"`
+	// RequiresGroup names groups of which this feature needs one member,
+	// each with the member added when none is chosen: {auth: auth-builtin}
+	// for a feature that needs an auth feature but works with any. The
+	// feature is ordered after whichever member is selected.
+	RequiresGroup map[string]string `yaml:"requires_group" json:"requires_group,omitempty"`
+	Conflicts     []string          `yaml:"conflicts" json:"conflicts,omitempty"`
 	// After orders this feature after others when both are selected,
 	// without requiring them (ratelimit uses redis when it is there).
 	After []string `yaml:"after" json:"after,omitempty"`
@@ -338,6 +344,15 @@ func (r *Registry) check() error {
 				return fmt.Errorf("feature %s: requires or conflicts with unknown feature %q", f.Name, dep)
 			}
 		}
+		for _, g := range slices.Sorted(maps.Keys(f.RequiresGroup)) {
+			def := f.RequiresGroup[g]
+			if _, ok := groups[g]; !ok {
+				return fmt.Errorf("feature %s: requires_group names unknown group %q (valid: %s)", f.Name, g, strings.Join(r.GroupNames(), ", "))
+			}
+			if d := r.Features[def]; d == nil || d.Group != g {
+				return fmt.Errorf("feature %s: requires_group %s: %q is not a feature of group %s (choose one of %s)", f.Name, g, def, g, strings.Join(featureNames(r.InGroup(g)), ", "))
+			}
+		}
 		for _, e := range f.Env {
 			if prev, dup := envOwner[e.Name]; dup && !sameGroupAlternatives(r, prev, f.Name) {
 				return fmt.Errorf("env var %s declared by both %s and %s", e.Name, prev, f.Name)
@@ -452,4 +467,26 @@ func (r *Registry) Pins() map[string][][2]string {
 		}
 	}
 	return out
+}
+
+// orderDeps are the features name comes after when they are selected: what
+// it requires, what it names in after, and every member of the groups it
+// requires one of.
+func (r *Registry) orderDeps(name string) []string {
+	f := r.Features[name]
+	out := slices.Concat(f.Requires, f.After)
+	for _, g := range slices.Sorted(maps.Keys(f.RequiresGroup)) {
+		out = append(out, featureNames(r.InGroup(g))...)
+	}
+	return out
+}
+
+// groupMember returns the member of group g in set, or "".
+func (r *Registry) groupMember(set map[string]bool, g string) string {
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		if set[name] && r.Features[name] != nil && r.Features[name].Group == g {
+			return name
+		}
+	}
+	return ""
 }

@@ -22,6 +22,12 @@ type Slot struct {
 	One bool `yaml:"one"`
 	// Default is the text of a One slot that no selected feature fills.
 	Default string `yaml:"default"`
+	// Feature names the feature whose templates call the slot, for a slot
+	// that is not in a shared file of base (admin.stats, in admin's wiring).
+	// Only that feature's templates may call it, and while the feature is
+	// not in the registry (its folder deleted) the slot is unused and its
+	// fragments are never rendered.
+	Feature string `yaml:"feature"`
 }
 
 // sep is what precedes each fragment in the slot's output.
@@ -42,9 +48,8 @@ func (r *Registry) Order(features []string) []string {
 		selected[f] = true
 	}
 	deps := func(name string) []string {
-		f := r.Features[name]
 		var out []string
-		for _, d := range append(slices.Clone(f.Requires), f.After...) {
+		for _, d := range r.orderDeps(name) {
 			if selected[d] {
 				out = append(out, d)
 			}

@@ -7,6 +7,7 @@ import (
 	"go/printer"
 	"go/token"
 	"maps"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -62,6 +63,9 @@ func TestDeletingAFeatureChangesNothingElse(t *testing.T) {
 	for _, f := range full.Features {
 		for _, r := range append(slices.Clone(f.Requires), f.After...) {
 			required[r] = true
+		}
+		for _, def := range f.RequiresGroup {
+			required[def] = true // the member added when none is chosen cannot go
 		}
 	}
 	for _, g := range full.Groups {
@@ -140,7 +144,34 @@ func TestProbeFillsEverySlot(t *testing.T) {
 			t.Errorf("slot %s: the probe feature has no slots/%s.tmpl; add one so make e2e proves the slot builds", name, name)
 		}
 	}
-	res, err := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp", Features: probeFeatures})
+	var shared, owned []string
+	for _, name := range reg.SlotNames() {
+		if reg.Slots[name].Feature == "" {
+			shared = append(shared, name)
+		} else {
+			owned = append(owned, name)
+		}
+	}
+	checkProbeFills(t, reg, probeFeatures, shared)
+
+	// A slot that belongs to a feature (feature: in slots.yaml) renders
+	// only with it. The probe excludes the auth features, since it fills
+	// their one-fragment slots, and the owner may need one (admin does):
+	// so these render with a probe that leaves those slots and conflicts
+	// out.
+	if len(owned) > 0 {
+		lenient := probeWithoutOneSlots(t, reg)
+		for _, name := range owned {
+			checkProbeFills(t, lenient, []string{"probe", reg.Slots[name].Feature}, []string{name})
+		}
+	}
+}
+
+// checkProbeFills renders features and checks that each of slots was used
+// and shows the probe's fragment.
+func checkProbeFills(t *testing.T, reg *Registry, features, slots []string) {
+	t.Helper()
+	res, err := reg.Resolve(Spec{Name: "myapp", Module: "example.com/myapp", Features: features})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +179,13 @@ func TestProbeFillsEverySlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range reg.SlotNames() {
+	for _, name := range slots {
 		out, used := rr.slots[name]
 		if !used {
-			t.Errorf("slot %s: no template of this feature set used it", name)
+			t.Errorf("slot %s: no template of the feature set %v used it", name, features)
 			continue
 		}
-		frag, err := rr.execute(probe.fragments[name])
+		frag, err := rr.execute(reg.Features["probe"].fragments[name])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,6 +193,47 @@ func TestProbeFillsEverySlot(t *testing.T) {
 			t.Errorf("slot %s rendered to %q, without the probe's fragment %q", name, out, frag)
 		}
 	}
+}
+
+// probeWithoutOneSlots loads the registry with a probe that fills no
+// one-fragment slot and so needs to exclude none of their fillers.
+func probeWithoutOneSlots(t *testing.T, reg *Registry) *Registry {
+	t.Helper()
+	tfs, pfs := embeddedFS(t)
+	var fillers []string
+	skip := func(p string) bool {
+		sl, ok := strings.CutSuffix(strings.TrimPrefix(p, "slots/"), ".tmpl")
+		return ok && strings.HasPrefix(p, "slots/") && reg.Slots[sl] != nil && reg.Slots[sl].One
+	}
+	for _, f := range reg.Features {
+		for sl := range f.fragments {
+			if f.Name != "probe" && reg.Slots[sl].One && !slices.Contains(fillers, f.Name) {
+				fillers = append(fillers, f.Name)
+			}
+		}
+	}
+	if err := copyInto(tfs, os.DirFS("testdata/probe"), "features/probe", skip); err != nil {
+		t.Fatal(err)
+	}
+	var keep []string
+	for _, c := range reg.Features["probe"].Conflicts {
+		if !slices.Contains(fillers, c) {
+			keep = append(keep, c)
+		}
+	}
+	f := tfs["features/probe/feature.yaml"]
+	lines := strings.Split(string(f.Data), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "conflicts:") {
+			lines[i] = "conflicts: [" + strings.Join(keep, ", ") + "]"
+		}
+	}
+	f.Data = []byte(strings.Join(lines, "\n"))
+	lenient, err := loadRegistry(tfs, pfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lenient
 }
 
 // The fields of the generated config.Config are the env declarations:
@@ -279,6 +351,17 @@ func TestRegistryRefusesBrokenFeatures(t *testing.T) {
 			f := tfs["features/redis/feature.yaml"]
 			f.Data = bytes.Replace(f.Data, []byte("migration: 0"), []byte("migration: 0\nafter: [ratelimit]"), 1)
 		}, "form a cycle through requires and after"},
+		{"requires_group of an unknown group", func(tfs fstest.MapFS) {
+			f := tfs["features/ratelimit/feature.yaml"]
+			f.Data = bytes.Replace(f.Data, []byte("after: [redis]"), []byte("after: [redis]\nrequires_group: {authn: auth-builtin}"), 1)
+		}, `feature ratelimit: requires_group names unknown group "authn"`},
+		{"requires_group default outside its group", func(tfs fstest.MapFS) {
+			f := tfs["features/ratelimit/feature.yaml"]
+			f.Data = bytes.Replace(f.Data, []byte("after: [redis]"), []byte("after: [redis]\nrequires_group: {auth: users}"), 1)
+		}, `feature ratelimit: requires_group auth: "users" is not a feature of group auth (choose one of auth-builtin, auth-clerk, auth-supabase)`},
+		{"has of a member of a group not required", func(tfs fstest.MapFS) {
+			tfs["features/ratelimit/files/x.txt.tmpl"] = &fstest.MapFile{Data: []byte(`{{if has "auth-clerk"}}x{{end}}`)}
+		}, `has "auth-clerk" names a feature ratelimit does not declare; add it to requires or after (or its group to requires_group)`},
 		{"env without a field", func(tfs fstest.MapFS) {
 			f := tfs["features/redis/feature.yaml"]
 			f.Data = bytes.Replace(f.Data, []byte("    field: RedisURL\n"), nil, 1)
@@ -299,6 +382,19 @@ func TestRegistryRefusesBrokenFeatures(t *testing.T) {
 				t.Fatalf("loadRegistry() error = %v\nwant it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRequiresGroupOrdersAfterTheMember: a feature that needs one of a
+// group comes after whichever member is selected, though its name sorts
+// first, and may test any member with has.
+func TestRequiresGroupOrdersAfterTheMember(t *testing.T) {
+	reg := testRegistry(t)
+	for _, auth := range []string{"auth-a", "auth-b"} {
+		got := reg.Order([]string{"ai", auth, "users"})
+		if want := []string{"users", auth, "ai"}; !slices.Equal(got, want) {
+			t.Errorf("Order = %v, want %v", got, want)
+		}
 	}
 }
 

@@ -137,6 +137,14 @@ func (r *Registry) ResolveFeatures(requested []string) ([]string, map[string]str
 					changed = true
 				}
 			}
+			// One member of each required group, its default unless chosen.
+			for _, g := range slices.Sorted(maps.Keys(r.Features[name].RequiresGroup)) {
+				if def := r.Features[name].RequiresGroup[g]; r.groupMember(set, g) == "" {
+					set[def] = true
+					added[def] = "required by " + name
+					changed = true
+				}
+			}
 		}
 	}
 	// Required groups get their default.
@@ -192,6 +200,13 @@ func (r *Registry) ResolveFeatures(requested []string) ([]string, map[string]str
 // Without removes features from a list, refusing with a *RequiredError to
 // drop one that another selected feature requires.
 func (r *Registry) Without(features, without []string) ([]string, error) {
+	return r.without(features, without, true)
+}
+
+// without is Without; groups false skips the requires_group check, for
+// Compose, where a feature added in the same step may replace the one
+// dropped (auth-clerk for auth-builtin).
+func (r *Registry) without(features, without []string, groups bool) ([]string, error) {
 	without = cleanNames(without)
 	if err := r.CheckFeatures(without); err != nil {
 		return nil, err
@@ -206,10 +221,22 @@ func (r *Registry) Without(features, without []string) ([]string, error) {
 			out = append(out, f)
 		}
 	}
+	kept := map[string]bool{}
+	for _, f := range out {
+		kept[f] = true
+	}
 	for _, f := range out {
 		for _, req := range r.Features[f].Requires {
 			if drop[req] {
 				return nil, &RequiredError{Name: req, By: f}
+			}
+		}
+		for _, g := range slices.Sorted(maps.Keys(r.Features[f].RequiresGroup)) {
+			if !groups || r.groupMember(kept, g) != "" {
+				continue
+			}
+			if d := r.groupMember(drop, g); d != "" && slices.Contains(features, d) {
+				return nil, &RequiredError{Name: d, By: f, Group: g}
 			}
 		}
 	}

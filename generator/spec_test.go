@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -29,10 +30,13 @@ func testRegistry(t testing.TB) *Registry {
 		"features/users/feature.yaml":       {Data: []byte("name: users\ngroup: platform\nsummary: Users\n")},
 		"features/auth-a/feature.yaml":      {Data: []byte("name: auth-a\ngroup: auth\nsummary: A\nrequires: [users]\n")},
 		"features/auth-b/feature.yaml":      {Data: []byte("name: auth-b\ngroup: auth\nsummary: B\nrequires: [users]\n")},
-		"features/redis/feature.yaml":       {Data: []byte("name: redis\ngroup: platform\nsummary: Redis\nconflicts: [lonely]\nservices: [redis]\n")},
-		"features/redis/slots/readme.tmpl":  {Data: []byte("redis!\n")},
-		"features/lonely/feature.yaml":      {Data: []byte("name: lonely\ngroup: platform\nsummary: L\nafter: [redis]\n")},
-		"features/lonely/files/empty.txt":   {Data: []byte("{{if has \"redis\"}}x{{end}}\n")},
+		// ai needs an auth feature, any of them: auth-a unless one is chosen.
+		"features/ai/feature.yaml":         {Data: []byte("name: ai\ngroup: platform\nsummary: AI\nrequires_group: {auth: auth-a}\n")},
+		"features/ai/files/auth.txt.tmpl":  {Data: []byte("{{if has \"auth-b\"}}b{{end}}\n")},
+		"features/redis/feature.yaml":      {Data: []byte("name: redis\ngroup: platform\nsummary: Redis\nconflicts: [lonely]\nservices: [redis]\n")},
+		"features/redis/slots/readme.tmpl": {Data: []byte("redis!\n")},
+		"features/lonely/feature.yaml":     {Data: []byte("name: lonely\ngroup: platform\nsummary: L\nafter: [redis]\n")},
+		"features/lonely/files/empty.txt":  {Data: []byte("{{if has \"redis\"}}x{{end}}\n")},
 	}
 	pfs := fstest.MapFS{
 		"minimal.yaml": {Data: []byte("name: minimal\nsummary: s\naudience: a\nfeatures: [sqlite]\n")},
@@ -123,7 +127,9 @@ func TestResolveFeatures(t *testing.T) {
 		{in: []string{"postgres"}, want: "postgres"},
 		{in: []string{"auth-a"}, want: "auth-a,sqlite,users", added: map[string]string{"users": "required by auth-a", "sqlite": "default database"}},
 		{in: []string{"base", "sqlite"}, want: "sqlite"},
-		{in: []string{"nope"}, wantErr: `unknown feature "nope" (valid: auth-a, auth-b, lonely, postgres, redis, sqlite, users)`},
+		{in: []string{"ai"}, want: "ai,auth-a,sqlite,users", added: map[string]string{"auth-a": "required by ai", "users": "required by auth-a"}},
+		{in: []string{"ai", "auth-b"}, want: "ai,auth-b,sqlite,users", added: map[string]string{"auth-a": ""}},
+		{in: []string{"nope"}, wantErr: `unknown feature "nope" (valid: ai, auth-a, auth-b, lonely, postgres, redis, sqlite, users)`},
 		{in: []string{"sqlite", "postgres"}, wantErr: `features "postgres" and "sqlite" are alternatives in the exclusive group "database": choose one of postgres, sqlite`},
 		{in: []string{"auth-a", "auth-b"}, wantErr: `exclusive group "auth"`},
 		{in: []string{"redis", "lonely"}, wantErr: `feature "redis" cannot be combined with "lonely"`},
@@ -162,6 +168,12 @@ func TestWithout(t *testing.T) {
 	got, err := reg.Without([]string{"redis", "users"}, []string{"redis"})
 	if err != nil || strings.Join(got, ",") != "users" {
 		t.Errorf("Without = %v, %v", got, err)
+	}
+	// The last member of a group another feature needs one of.
+	_, err = reg.Without([]string{"ai", "auth-b", "users"}, []string{"auth-b"})
+	var req *RequiredError
+	if !errors.As(err, &req) || req.Group != "auth" || !strings.Contains(err.Error(), `cannot drop "auth-b": feature "ai" needs a feature of group "auth"`) {
+		t.Errorf("dropping the only auth feature ai needs: err = %v", err)
 	}
 	if _, err := reg.Without(nil, []string{"bogus"}); err == nil || !strings.Contains(err.Error(), "unknown feature") {
 		t.Errorf("unknown --without: err = %v", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -38,7 +39,11 @@ features it requires (added automatically).`,
 					if g.Exclusive {
 						group += " (one of)"
 					}
-					req := strings.Join(f.Requires, ",")
+					reqs := slices.Clone(f.Requires)
+					for _, g := range slices.Sorted(maps.Keys(f.RequiresGroup)) {
+						reqs = append(reqs, "any "+g) // the default shows in --json and when it is added; a long cell would squeeze the table
+					}
+					req := strings.Join(reqs, ",")
 					if req == "" {
 						req = "-"
 					}

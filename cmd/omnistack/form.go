@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -175,7 +176,14 @@ func (st *formState) requirements(name string) []string {
 	var out []string
 	var walk func(string)
 	walk = func(n string) {
-		for _, req := range st.reg.Features[n].Requires {
+		reqs := slices.Clone(st.reg.Features[n].Requires)
+		// A required group adds its default only while none of it is chosen.
+		for _, g := range slices.Sorted(maps.Keys(st.reg.Features[n].RequiresGroup)) {
+			if c, ok := st.exclusive[g]; !ok || *c == "" {
+				reqs = append(reqs, st.reg.Features[n].RequiresGroup[g])
+			}
+		}
+		for _, req := range reqs {
 			if slices.Contains(out, req) {
 				continue
 			}

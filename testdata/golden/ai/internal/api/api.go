@@ -15,10 +15,18 @@ import (
 // Errors are RFC 9457 problem details (application/problem+json) of one
 // shape, httpx.Problem; see problems.go for what they may echo.
 func New(mux *http.ServeMux, title, version string) huma.API {
+	return NewAt(mux, "", title, version)
+}
+
+// NewAt is New for a further API on the same mux, such as another API
+// version: its document is at prefix/openapi.json and its docs at
+// prefix/docs (prefix "/v2": /v2/openapi.json, /v2/docs).
+func NewAt(mux *http.ServeMux, prefix, title, version string) huma.API {
 	mapErrorsOnce.Do(mapErrors)
 	cfg := huma.DefaultConfig(title, version)
-	cfg.OpenAPIPath = "/openapi"
-	cfg.DocsPath = "/docs"
+	cfg.OpenAPIPath = prefix + "/openapi"
+	cfg.DocsPath = prefix + "/docs"
+	cfg.SchemasPath = prefix + "/schemas"
 	// No "$schema" links in bodies: responses stay plain JSON.
 	cfg.CreateHooks = nil
 	var a huma.API

@@ -98,11 +98,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	// Features, dependencies first.
 	for _, wire := range []func(context.Context, *wiring) error{
 		a.wireUsers,
+		a.wireAuthBuiltin,
 		a.wireAI,
 		a.wireAIAnthropic,
 		a.wireAIGemini,
 		a.wireAIOpenAI,
-		a.wireAuthBuiltin,
 	} {
 		if err := wire(ctx, w); err != nil {
 			return nil, err

@@ -186,9 +186,17 @@ var errLogin = apperr.Errorf(apperr.Unauthorized, "invalid email or password")
 // Authenticate implements users.Authenticator: a valid access token of a
 // sign-in that was not revoked (logout, reuse of a refresh token, password
 // reset), whose user still exists.
+//
+// An impersonation token is accepted only on a request the impersonation
+// check has marked with that very impersonation (users.Impersonating): the
+// check knows whether it is still going on. Without the check (no admin
+// feature) every impersonation token is refused.
 func (s *Service) Authenticate(ctx context.Context, token string) (users.User, error) {
 	id, sid, err := s.tokens.Verify(token)
 	if err != nil {
+		if imp, ok := users.Impersonating(ctx); ok {
+			return s.impersonated(ctx, token, imp)
+		}
 		return users.User{}, err
 	}
 	revoked, err := s.sessions.revoked.revoked(ctx, sid)
@@ -203,6 +211,54 @@ func (s *Service) Authenticate(ctx context.Context, token string) (users.User, e
 		return users.User{}, errInvalidToken
 	}
 	return u, err
+}
+
+// impersonated authenticates an impersonation token on a request marked
+// with imp.
+func (s *Service) impersonated(ctx context.Context, token string, imp users.Impersonation) (users.User, error) {
+	got, err := s.VerifyImpersonation(token)
+	if err != nil || got != imp {
+		return users.User{}, errInvalidToken
+	}
+	u, err := s.users.Get(ctx, imp.SubjectID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return users.User{}, errInvalidToken
+	}
+	return u, err
+}
+
+// IssueImpersonation returns a token with which actorID acts as subjectID
+// for ttl (at most MaxImpersonationTTL), in the impersonation sessionID.
+// There is no refresh token: when it expires, the impersonation is over.
+// Who may impersonate whom is the caller's check.
+func (s *Service) IssueImpersonation(subjectID, actorID int64, sessionID string, ttl time.Duration) (string, time.Time, error) {
+	return s.tokens.IssueImpersonation(subjectID, actorID, sessionID, ttl)
+}
+
+// VerifyImpersonation checks an impersonation token's signature, type and
+// lifetime, and returns what it names; any failure is apperr.Unauthorized.
+func (s *Service) VerifyImpersonation(token string) (users.Impersonation, error) {
+	sub, act, sid, err := s.tokens.VerifyImpersonation(token)
+	if err != nil {
+		return users.Impersonation{}, err
+	}
+	return users.Impersonation{ActorID: act, SubjectID: sub, SessionID: sid}, nil
+}
+
+// SessionStats is the dashboard's "sessions" entry: the sign-ins whose
+// refresh token can still be used.
+func SessionStats(ctx context.Context, db *sql.DB) (any, error) {
+	var active int64
+	err := db.QueryRowContext(ctx,
+		`SELECT COUNT(DISTINCT family_id) FROM auth_refresh_tokens
+		 WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND family_expires_at > $1`,
+		time.Now().UTC().Truncate(time.Microsecond)).Scan(&active)
+	if err != nil {
+		return nil, fmt.Errorf("count sessions: %w", err)
+	}
+	return struct {
+		Active int64 `json:"active"`
+	}{active}, nil
 }
 
 // Register creates an account. To avoid telling who has an account, it

@@ -107,6 +107,56 @@ type Config struct {
 	// created if missing.
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"file:data/app.db"`
 
+	// Feature auth-builtin: Built-in accounts - argon2id passwords, HS256
+	// access tokens, rotating refresh tokens, reset and verification, optional
+	// GitHub/Google sign-in.
+	//
+	// JWTSecret (JWT_SECRET): Key that signs access tokens: 32+ random bytes,
+	// base64 (openssl rand -base64 32). Required in production; unset in
+	// development means an ephemeral key.
+	JWTSecret string `env:"JWT_SECRET"`
+
+	// JWTIssuer (JWT_ISSUER): Exact iss claim of access tokens.
+	JWTIssuer string `env:"JWT_ISSUER" envDefault:"myapp"`
+
+	// JWTAudience (JWT_AUDIENCE): Exact aud claim of access tokens.
+	JWTAudience string `env:"JWT_AUDIENCE" envDefault:"myapp-api"`
+
+	// AuthAccessTTL (AUTH_ACCESS_TTL): Lifetime of an access token.
+	AuthAccessTTL time.Duration `env:"AUTH_ACCESS_TTL" envDefault:"15m"`
+
+	// AuthRefreshTTL (AUTH_REFRESH_TTL): Lifetime of a refresh token; every
+	// use returns a new one.
+	AuthRefreshTTL time.Duration `env:"AUTH_REFRESH_TTL" envDefault:"720h"`
+
+	// AuthSessionMaxAge (AUTH_SESSION_MAX_AGE): Absolute lifetime of a
+	// sign-in, however often it is refreshed.
+	AuthSessionMaxAge time.Duration `env:"AUTH_SESSION_MAX_AGE" envDefault:"2160h"`
+
+	// AuthMaxConcurrentHashes (AUTH_MAX_CONCURRENT_HASHES): Password hashes
+	// (19 MiB each) allowed at once; 0 means the number of CPUs.
+	AuthMaxConcurrentHashes int `env:"AUTH_MAX_CONCURRENT_HASHES" envDefault:"0"`
+
+	// OAuthRedirectBaseURL (OAUTH_REDIRECT_BASE_URL): Public URL of this
+	// service, for OAuth callbacks (needed when a provider is configured).
+	OAuthRedirectBaseURL string `env:"OAUTH_REDIRECT_BASE_URL"`
+
+	// OAuthGitHubClientID (OAUTH_GITHUB_CLIENT_ID): GitHub OAuth app client
+	// id; GitHub sign-in is off when unset.
+	OAuthGitHubClientID string `env:"OAUTH_GITHUB_CLIENT_ID"`
+
+	// OAuthGitHubClientSecret (OAUTH_GITHUB_CLIENT_SECRET): GitHub OAuth app
+	// client secret.
+	OAuthGitHubClientSecret string `env:"OAUTH_GITHUB_CLIENT_SECRET"`
+
+	// OAuthGoogleClientID (OAUTH_GOOGLE_CLIENT_ID): Google OAuth client id;
+	// Google sign-in is off when unset.
+	OAuthGoogleClientID string `env:"OAUTH_GOOGLE_CLIENT_ID"`
+
+	// OAuthGoogleClientSecret (OAUTH_GOOGLE_CLIENT_SECRET): Google OAuth
+	// client secret.
+	OAuthGoogleClientSecret string `env:"OAUTH_GOOGLE_CLIENT_SECRET"`
+
 	// Feature ai: AI gateway - one interface over OpenAI, Anthropic and
 	// Gemini, routed by complexity, streamed over SSE, with per-user daily
 	// token budgets and usage records.
@@ -220,56 +270,6 @@ type Config struct {
 	// OpenAIDefaultModel (OPENAI_DEFAULT_MODEL): Model used when OpenAI
 	// answers a call that names no model, or as a fallback.
 	OpenAIDefaultModel string `env:"OPENAI_DEFAULT_MODEL" envDefault:"gpt-4o-mini"`
-
-	// Feature auth-builtin: Built-in accounts - argon2id passwords, HS256
-	// access tokens, rotating refresh tokens, reset and verification, optional
-	// GitHub/Google sign-in.
-	//
-	// JWTSecret (JWT_SECRET): Key that signs access tokens: 32+ random bytes,
-	// base64 (openssl rand -base64 32). Required in production; unset in
-	// development means an ephemeral key.
-	JWTSecret string `env:"JWT_SECRET"`
-
-	// JWTIssuer (JWT_ISSUER): Exact iss claim of access tokens.
-	JWTIssuer string `env:"JWT_ISSUER" envDefault:"myapp"`
-
-	// JWTAudience (JWT_AUDIENCE): Exact aud claim of access tokens.
-	JWTAudience string `env:"JWT_AUDIENCE" envDefault:"myapp-api"`
-
-	// AuthAccessTTL (AUTH_ACCESS_TTL): Lifetime of an access token.
-	AuthAccessTTL time.Duration `env:"AUTH_ACCESS_TTL" envDefault:"15m"`
-
-	// AuthRefreshTTL (AUTH_REFRESH_TTL): Lifetime of a refresh token; every
-	// use returns a new one.
-	AuthRefreshTTL time.Duration `env:"AUTH_REFRESH_TTL" envDefault:"720h"`
-
-	// AuthSessionMaxAge (AUTH_SESSION_MAX_AGE): Absolute lifetime of a
-	// sign-in, however often it is refreshed.
-	AuthSessionMaxAge time.Duration `env:"AUTH_SESSION_MAX_AGE" envDefault:"2160h"`
-
-	// AuthMaxConcurrentHashes (AUTH_MAX_CONCURRENT_HASHES): Password hashes
-	// (19 MiB each) allowed at once; 0 means the number of CPUs.
-	AuthMaxConcurrentHashes int `env:"AUTH_MAX_CONCURRENT_HASHES" envDefault:"0"`
-
-	// OAuthRedirectBaseURL (OAUTH_REDIRECT_BASE_URL): Public URL of this
-	// service, for OAuth callbacks (needed when a provider is configured).
-	OAuthRedirectBaseURL string `env:"OAUTH_REDIRECT_BASE_URL"`
-
-	// OAuthGitHubClientID (OAUTH_GITHUB_CLIENT_ID): GitHub OAuth app client
-	// id; GitHub sign-in is off when unset.
-	OAuthGitHubClientID string `env:"OAUTH_GITHUB_CLIENT_ID"`
-
-	// OAuthGitHubClientSecret (OAUTH_GITHUB_CLIENT_SECRET): GitHub OAuth app
-	// client secret.
-	OAuthGitHubClientSecret string `env:"OAUTH_GITHUB_CLIENT_SECRET"`
-
-	// OAuthGoogleClientID (OAUTH_GOOGLE_CLIENT_ID): Google OAuth client id;
-	// Google sign-in is off when unset.
-	OAuthGoogleClientID string `env:"OAUTH_GOOGLE_CLIENT_ID"`
-
-	// OAuthGoogleClientSecret (OAUTH_GOOGLE_CLIENT_SECRET): Google OAuth
-	// client secret.
-	OAuthGoogleClientSecret string `env:"OAUTH_GOOGLE_CLIENT_SECRET"`
 }
 
 // Addr is the address the HTTP server listens on: HOST (all interfaces
@@ -392,6 +392,8 @@ func parseMessage(e env.ParseError, value string) string {
 		return fmt.Sprintf("%q is not a whole number", value)
 	case reflect.TypeFor[slog.Level]():
 		return fmt.Sprintf("%q is not one of debug, info, warn, error", value)
+	case reflect.TypeFor[time.Time]():
+		return fmt.Sprintf("%q is not an RFC 3339 time (e.g. 2026-06-30T00:00:00Z)", value)
 	}
 	return e.Err.Error()
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,43 +36,85 @@ func Live(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]string{"status": "ok"})
 }
 
+// The states of a check and of a whole report.
+const (
+	StatusOK          = "ok"
+	StatusDegraded    = "degraded"    // an optional check failed
+	StatusUnavailable = "unavailable" // a required check failed
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	Name     string
+	Status   string        // StatusOK, StatusDegraded (optional check failed) or StatusUnavailable
+	Optional bool          // the check's Optional
+	Latency  time.Duration // how long the ping took
+}
+
+// Report is the outcome of every check.
+type Report struct {
+	Status  string // StatusUnavailable if a required check failed, else StatusDegraded if any failed, else StatusOK
+	Results []Result
+}
+
+// Failed returns the names of the required checks that failed.
+func (r Report) Failed() []string {
+	var names []string
+	for _, res := range r.Results {
+		if res.Status == StatusUnavailable {
+			names = append(names, res.Name)
+		}
+	}
+	return names
+}
+
+// Run runs every check, in order, within one timeout, and logs the causes
+// of failures: they are not for clients, since they may contain addresses
+// or credentials.
+func Run(ctx context.Context, checks ...Check) Report {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rep := Report{Status: StatusOK, Results: make([]Result, len(checks))}
+	for i, c := range checks {
+		start := time.Now()
+		err := c.Ping(ctx)
+		res := Result{Name: c.Name, Status: StatusOK, Optional: c.Optional, Latency: time.Since(start)}
+		switch {
+		case err == nil:
+		case c.Optional:
+			httpx.Logger(ctx).WarnContext(ctx, "readiness check failed", "check", c.Name, "optional", true, "error", err.Error())
+			res.Status = StatusDegraded
+			if rep.Status == StatusOK {
+				rep.Status = StatusDegraded
+			}
+		default:
+			httpx.Logger(ctx).WarnContext(ctx, "readiness check failed", "check", c.Name, "optional", false, "error", err.Error())
+			res.Status, rep.Status = StatusUnavailable, StatusUnavailable
+		}
+		rep.Results[i] = res
+	}
+	return rep
+}
+
 // Ready returns a handler that runs every check and answers 200 (status
 // "ok", or "degraded" when only optional checks fail), or 503 with
-// problem details naming the failed required checks. Failure causes are logged, not
-// shown, since they may contain addresses or credentials.
+// problem details naming the failed required checks.
 func Ready(checks ...Check) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		status := map[string]string{}
-		var failed []string
-		overall := "ok"
-		for _, c := range checks {
-			if err := c.Ping(ctx); err != nil {
-				httpx.Logger(ctx).WarnContext(ctx, "readiness check failed", "check", c.Name, "optional", c.Optional, "error", err.Error())
-				if c.Optional {
-					status[c.Name], overall = "degraded", "degraded"
-					continue
-				}
-				status[c.Name] = "unavailable"
-				failed = append(failed, c.Name)
-				continue
-			}
-			status[c.Name] = "ok"
-		}
-		if len(failed) > 0 {
-			detail := "Unavailable:"
-			for _, name := range failed {
-				detail += " " + name
-			}
+		rep := Run(r.Context(), checks...)
+		if failed := rep.Failed(); len(failed) > 0 {
 			httpx.WriteProblem(w, httpx.Problem{
 				Status:   http.StatusServiceUnavailable,
-				Detail:   detail + ".",
+				Detail:   "Unavailable: " + strings.Join(failed, " ") + ".",
 				Instance: r.URL.Path,
 			})
 			return
 		}
-		writeJSON(w, map[string]any{"status": overall, "checks": status})
+		status := make(map[string]string, len(rep.Results))
+		for _, res := range rep.Results {
+			status[res.Name] = res.Status
+		}
+		writeJSON(w, map[string]any{"status": rep.Status, "checks": status})
 	}
 }
 

@@ -18,10 +18,13 @@ type Middleware func(http.Handler) http.Handler
 // ChainOptions configure the middleware. Config fills them from the
 // environment; the zero value of each field is the strict choice.
 type ChainOptions struct {
-	Log          *slog.Logger
-	HSTS         bool     // send Strict-Transport-Security (HTTPS deployments only)
-	CORSOrigins  []string // exact origins allowed to call from a browser; none: CORS off
-	MaxBodyBytes int64    // largest request body accepted
+	Log         *slog.Logger
+	HSTS        bool     // send Strict-Transport-Security (HTTPS deployments only)
+	CORSOrigins []string // exact origins allowed to call from a browser; none: CORS off
+	// ExposedHeaders are response headers that browser code on CORSOrigins
+	// may read, besides the chain's own (see CORS); features add theirs.
+	ExposedHeaders []string
+	MaxBodyBytes   int64 // largest request body accepted
 	// ClientIP resolves the client's address (see NewClientIP); handlers
 	// read it with ClientIPFrom. Nil: the connecting peer.
 	ClientIP func(*http.Request) netip.Addr
@@ -30,7 +33,8 @@ type ChainOptions struct {
 	// Within a stage, middleware runs in the order of the slice, which the
 	// wiring fills in feature order.
 	Outer []Middleware // first of all: sees every request, even ones the chain refuses (tracing, metrics)
-	Guard []Middleware // after the body limit: decides whether a request may go on (rate limits)
+	Route []Middleware // after the body limit: may change which route a request reaches (API version aliases), so guards see the final route
+	Guard []Middleware // after Route: decides whether a request may go on (rate limits)
 	Inner []Middleware // last, next to the routes: shapes what handlers see and send (API version headers)
 }
 
@@ -40,14 +44,15 @@ func Chain(h http.Handler, o ChainOptions) http.Handler {
 	var chain []Middleware
 	chain = append(chain, o.Outer...) // before the request id: measures and traces the whole chain
 	chain = append(chain,
-		RequestID,               // first of the base, so every later log line carries the id
-		clientIP(o.ClientIP),    // resolved once, through trusted proxies only
-		AccessLog(o.Log),        // sees the final status, including recovered panics
-		Recover,                 // turns a panic below into a 500 problem
-		SecurityHeaders(o.HSTS), // on every response, errors and 500s included
-		CORS(o.CORSOrigins),     // answers preflights before limits apply
-		MaxBody(o.MaxBodyBytes), // 413 before any handler reads a byte too many
+		RequestID,                                // first of the base, so every later log line carries the id
+		clientIP(o.ClientIP),                     // resolved once, through trusted proxies only
+		AccessLog(o.Log),                         // sees the final status, including recovered panics
+		Recover,                                  // turns a panic below into a 500 problem
+		SecurityHeaders(o.HSTS),                  // on every response, errors and 500s included
+		CORS(o.CORSOrigins, o.ExposedHeaders...), // answers preflights before limits apply
+		MaxBody(o.MaxBodyBytes),                  // 413 before any handler reads a byte too many
 	)
+	chain = append(chain, o.Route...) // before the guards: a per-route limit applies to every path that reaches the route
 	chain = append(chain, o.Guard...) // counts only well-formed requests; answers carry every header above
 	chain = append(chain, o.Inner...) // closest to the handler
 	for i := len(chain) - 1; i >= 0; i-- {

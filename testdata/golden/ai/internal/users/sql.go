@@ -36,6 +36,7 @@ type DB interface {
 type SQLStore struct {
 	db  DB
 	now func() time.Time
+	rec Recorder // nil: changes are not reported
 }
 
 var _ Store = (*SQLStore)(nil)
@@ -43,6 +44,75 @@ var _ Store = (*SQLStore)(nil)
 // NewSQLStore returns a store over db, whose schema the migrations create.
 func NewSQLStore(db DB) *SQLStore {
 	return &SQLStore{db: db, now: time.Now}
+}
+
+// Change is one change Update or Delete made to a user, as a Recorder sees it.
+type Change struct {
+	Before User
+	// After is the user as changed, or nil when it was deleted.
+	After *User
+}
+
+// Recorder is told of every change a store made by WithRecorder makes,
+// inside the transaction that makes it: an error rolls the change back, so
+// there is no change without its record. An audit log is one.
+type Recorder interface {
+	RecordUserChange(ctx context.Context, tx DB, c Change) error
+}
+
+// WithRecorder returns a store like s that reports every change Update and
+// Delete make to r, in the same transaction.
+func (s *SQLStore) WithRecorder(r Recorder) *SQLStore {
+	c := *s
+	c.rec = r
+	return &c
+}
+
+// on returns s over db (a transaction), without the recorder.
+func (s *SQLStore) on(db DB) *SQLStore { return &SQLStore{db: db, now: s.now} }
+
+// inTx runs fn in a transaction of s's database, or in the caller's own
+// when s was made over a *sql.Tx.
+func (s *SQLStore) inTx(ctx context.Context, fn func(tx DB) error) error {
+	b, ok := s.db.(interface {
+		BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+	})
+	if !ok {
+		return fn(s.db)
+	}
+	tx, err := b.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// recorded runs write in a transaction that first reads the user as it is
+// at version and then hands the change to the recorder.
+func (s *SQLStore) recorded(ctx context.Context, id, version int64, write func(st *SQLStore) (*User, error)) (*User, error) {
+	var after *User
+	err := s.inTx(ctx, func(tx DB) error {
+		st := s.on(tx)
+		before, err := st.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if before.Version != version {
+			return stale()
+		}
+		if after, err = write(st); err != nil {
+			return err
+		}
+		return s.rec.RecordUserChange(ctx, tx, Change{Before: before, After: after})
+	})
+	return after, err
 }
 
 const columns = "id, email, name, role, email_verified_at, version, created_at, updated_at"
@@ -266,6 +336,21 @@ func (s *SQLStore) Update(ctx context.Context, id, version int64, p Patch) (User
 	if p == (Patch{}) {
 		return s.unchanged(ctx, id, version)
 	}
+	if s.rec == nil {
+		return s.update(ctx, id, version, p)
+	}
+	u, err := s.recorded(ctx, id, version, func(st *SQLStore) (*User, error) {
+		u, err := st.update(ctx, id, version, p)
+		return &u, err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return *u, nil
+}
+
+// update writes a validated, non-empty patch.
+func (s *SQLStore) update(ctx context.Context, id, version int64, p Patch) (User, error) {
 	now := s.timestamp()
 	args := []any{id, version, now}
 	// Column names are constants; only values are parameters.
@@ -309,6 +394,16 @@ func (s *SQLStore) Update(ctx context.Context, id, version int64, p Patch) (User
 // Delete implements Store. The row stays, marked deleted, so references
 // and audit trails keep working; its email becomes free for a new account.
 func (s *SQLStore) Delete(ctx context.Context, id, version int64) error {
+	if s.rec == nil {
+		return s.delete(ctx, id, version)
+	}
+	_, err := s.recorded(ctx, id, version, func(st *SQLStore) (*User, error) {
+		return nil, st.delete(ctx, id, version)
+	})
+	return err
+}
+
+func (s *SQLStore) delete(ctx context.Context, id, version int64) error {
 	res, err := s.db.ExecContext(ctx,
 		`UPDATE users SET deleted_at = $3, updated_at = $3, version = version + 1
 		 WHERE id = $1 AND version = $2 AND deleted_at IS NULL`, id, version, s.timestamp())

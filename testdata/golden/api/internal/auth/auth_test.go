@@ -654,3 +654,35 @@ func TestNewRefusesZeroLifetimes(t *testing.T) {
 		t.Fatalf("New with RefreshTTL 0: %v", err)
 	}
 }
+
+// An impersonation token is refused unless the request was marked with
+// that very impersonation by the check that knows it is going on.
+func TestAuthenticateImpersonation(t *testing.T) {
+	s, _ := newTestService(t, testConfig())
+	ctx := context.Background()
+	register(t, s, "ada@example.com")
+	u, err := s.users.GetByEmail(ctx, "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := s.IssueImpersonation(u.ID, u.ID+100, "imp-1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := s.VerifyImpersonation(token)
+	if err != nil || imp != (users.Impersonation{ActorID: u.ID + 100, SubjectID: u.ID, SessionID: "imp-1"}) {
+		t.Fatalf("VerifyImpersonation = %+v, %v", imp, err)
+	}
+	if _, err := s.Authenticate(ctx, token); apperr.CodeOf(err) != apperr.Unauthorized {
+		t.Errorf("unmarked request: %v; want unauthorized", err)
+	}
+	other := imp
+	other.SessionID = "imp-2"
+	if _, err := s.Authenticate(users.WithImpersonation(ctx, other), token); apperr.CodeOf(err) != apperr.Unauthorized {
+		t.Errorf("marked with another impersonation: %v; want unauthorized", err)
+	}
+	got, err := s.Authenticate(users.WithImpersonation(ctx, imp), token)
+	if err != nil || got.ID != u.ID {
+		t.Errorf("marked request: %+v, %v; want the impersonated user", got, err)
+	}
+}

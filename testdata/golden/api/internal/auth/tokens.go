@@ -22,6 +22,16 @@ const MinSecretBytes = 32
 // §3.11).
 const AccessTokenType = "at+jwt"
 
+// ImpersonationTokenType is the "typ" header of impersonation tokens: an
+// admin acting as another user. Its own type, so an impersonation token is
+// never taken for an access token or the other way round (RFC 8725 §3.11,
+// §3.12), and MaxImpersonationTTL caps its lifetime.
+const ImpersonationTokenType = "imp+jwt"
+
+// MaxImpersonationTTL is the longest lifetime of an impersonation token
+// (as Clerk's actor tokens: 10 minutes); it is never refreshed.
+const MaxImpersonationTTL = 10 * time.Minute
+
 // Leeway is the clock skew allowed when checking exp, nbf and iat.
 const Leeway = 30 * time.Second
 
@@ -39,6 +49,12 @@ type Tokens struct {
 	ttl      time.Duration
 	now      func() time.Time
 	parser   *jwt.Parser
+}
+
+// actor is the "act" claim of an impersonation token (RFC 8693 §4.1): who
+// acts on behalf of the subject.
+type actor struct {
+	Subject string `json:"sub"`
 }
 
 // NewTokens returns Tokens signing with key. It refuses a key shorter than
@@ -78,30 +94,52 @@ func (t *Tokens) TTL() time.Duration { return t.ttl }
 type accessClaims struct {
 	jwt.RegisteredClaims
 	SessionID string `json:"sid"`
+	// Act is set in impersonation tokens only.
+	Act *actor `json:"act,omitempty"`
 }
 
 // Issue returns a signed access token for the user's sign-in sessionID.
 func (t *Tokens) Issue(userID int64, sessionID string) (string, error) {
+	s, _, err := t.sign(AccessTokenType, userID, nil, sessionID, t.ttl)
+	return s, err
+}
+
+// IssueImpersonation returns a signed impersonation token: subject is the
+// user acted as, actorID the admin acting (the "act" claim), sessionID the
+// impersonation, ttl at most MaxImpersonationTTL. It also returns when the
+// token expires.
+func (t *Tokens) IssueImpersonation(subjectID, actorID int64, sessionID string, ttl time.Duration) (string, time.Time, error) {
+	if ttl <= 0 || ttl > MaxImpersonationTTL {
+		return "", time.Time{}, fmt.Errorf("sign impersonation token: lifetime %s; want at most %s", ttl, MaxImpersonationTTL)
+	}
+	if actorID <= 0 || actorID == subjectID {
+		return "", time.Time{}, errors.New("sign impersonation token: the actor must be another user")
+	}
+	return t.sign(ImpersonationTokenType, subjectID, &actor{Subject: strconv.FormatInt(actorID, 10)}, sessionID, ttl)
+}
+
+func (t *Tokens) sign(typ string, userID int64, act *actor, sessionID string, ttl time.Duration) (string, time.Time, error) {
 	if sessionID == "" {
-		return "", errors.New("sign access token: no session id")
+		return "", time.Time{}, errors.New("sign token: no session id")
 	}
 	now := t.now()
+	exp := now.Add(ttl)
 	claims := accessClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    t.issuer,
 		Subject:   strconv.FormatInt(userID, 10),
 		Audience:  jwt.ClaimStrings{t.audience},
-		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+		ExpiresAt: jwt.NewNumericDate(exp),
 		NotBefore: jwt.NewNumericDate(now),
 		IssuedAt:  jwt.NewNumericDate(now),
 		ID:        security.Token()[:22],
-	}, SessionID: sessionID}
+	}, SessionID: sessionID, Act: act}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
-	tok.Header["typ"] = AccessTokenType
+	tok.Header["typ"] = typ
 	s, err := tok.SignedString(t.key)
 	if err != nil {
-		return "", fmt.Errorf("sign access token: %w", err)
+		return "", time.Time{}, fmt.Errorf("sign %s token: %w", typ, err)
 	}
-	return s, nil
+	return s, exp, nil
 }
 
 // Verify checks an access token and returns its user id and session id.
@@ -109,24 +147,61 @@ func (t *Tokens) Issue(userID int64, sessionID string) (string, error) {
 // nothing about why. Whether the session is still live is the caller's
 // check (Service.Authenticate).
 func (t *Tokens) Verify(token string) (userID int64, sessionID string, err error) {
-	var claims accessClaims
-	if _, err := t.parser.ParseWithClaims(token, &claims, t.keyFor); err != nil {
+	claims, err := t.verify(token, AccessTokenType)
+	if err != nil || claims.Act != nil {
 		return 0, "", errInvalidToken
+	}
+	return claims.userID, claims.SessionID, nil
+}
+
+// VerifyImpersonation checks an impersonation token and returns the user
+// acted as, the acting admin and the impersonation's id. Every failure is
+// the same apperr.Unauthorized error. Whether the impersonation is still
+// going on is the caller's check.
+func (t *Tokens) VerifyImpersonation(token string) (subjectID, actorID int64, sessionID string, err error) {
+	claims, err := t.verify(token, ImpersonationTokenType)
+	if err != nil || claims.Act == nil {
+		return 0, 0, "", errInvalidToken
+	}
+	actorID, err = strconv.ParseInt(claims.Act.Subject, 10, 64)
+	if err != nil || actorID <= 0 || actorID == claims.userID {
+		return 0, 0, "", errInvalidToken
+	}
+	// A token that claims to live longer than any impersonation may is forged
+	// or from a misconfigured issuer.
+	if claims.ExpiresAt.Sub(claims.IssuedAt.Time) > MaxImpersonationTTL {
+		return 0, 0, "", errInvalidToken
+	}
+	return claims.userID, actorID, claims.SessionID, nil
+}
+
+// verified are the claims of a verified token, with the subject parsed.
+type verified struct {
+	accessClaims
+	userID int64
+}
+
+// verify checks a token of type typ.
+func (t *Tokens) verify(token, typ string) (verified, error) {
+	var claims accessClaims
+	keyFor := func(tok *jwt.Token) (any, error) { return t.keyFor(tok, typ) }
+	if _, err := t.parser.ParseWithClaims(token, &claims, keyFor); err != nil {
+		return verified{}, errInvalidToken
 	}
 	id, err := strconv.ParseInt(claims.Subject, 10, 64)
 	if err != nil || id <= 0 || claims.SessionID == "" || len(claims.SessionID) > 64 {
-		return 0, "", errInvalidToken
+		return verified{}, errInvalidToken
 	}
-	return id, claims.SessionID, nil
+	return verified{accessClaims: claims, userID: id}, nil
 }
 
-// keyFor returns the one key, for the one algorithm, of the one token type.
-// kid, jku, x5u, jwk and x5c headers are never read.
-func (t *Tokens) keyFor(tok *jwt.Token) (any, error) {
+// keyFor returns the one key, for the one algorithm, of a token of type
+// typ. kid, jku, x5u, jwk and x5c headers are never read.
+func (t *Tokens) keyFor(tok *jwt.Token, typ string) (any, error) {
 	if tok.Method != jwt.SigningMethodHS256 {
 		return nil, errInvalidToken
 	}
-	if typ, _ := tok.Header["typ"].(string); typ != AccessTokenType {
+	if got, _ := tok.Header["typ"].(string); got != typ {
 		return nil, errInvalidToken
 	}
 	return t.key, nil

@@ -204,3 +204,74 @@ func BenchmarkVerifyHS256(b *testing.B) {
 		}
 	}
 }
+
+// Impersonation tokens are their own type (RFC 8725 §3.11): neither kind
+// passes for the other, the actor is required and is not the subject, and
+// the lifetime is at most MaxImpersonationTTL.
+func TestImpersonationTokens(t *testing.T) {
+	tk := newTestTokens(t)
+	imp, exp, err := tk.IssueImpersonation(42, 7, "imp-1", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(exp); d > MaxImpersonationTTL || d < MaxImpersonationTTL-time.Minute {
+		t.Errorf("expires in %s; want about %s", d, MaxImpersonationTTL)
+	}
+	sub, act, sid, err := tk.VerifyImpersonation(imp)
+	if err != nil || sub != 42 || act != 7 || sid != "imp-1" {
+		t.Fatalf("VerifyImpersonation = %d, %d, %q, %v; want 42, 7, imp-1", sub, act, sid, err)
+	}
+	if _, _, err := tk.Verify(imp); err == nil {
+		t.Error("an impersonation token passed as an access token")
+	}
+	access, err := tk.Issue(42, "session-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := tk.VerifyImpersonation(access); err == nil {
+		t.Error("an access token passed as an impersonation token")
+	}
+	for _, bad := range []struct {
+		name           string
+		subject, actor int64
+		ttl            time.Duration
+	}{
+		{"too long", 42, 7, MaxImpersonationTTL + time.Second},
+		{"no lifetime", 42, 7, 0},
+		{"oneself", 42, 42, time.Minute},
+		{"no actor", 42, 0, time.Minute},
+	} {
+		if _, _, err := tk.IssueImpersonation(bad.subject, bad.actor, "imp-2", bad.ttl); err == nil {
+			t.Errorf("IssueImpersonation %s: no error", bad.name)
+		}
+	}
+
+	// Forged with the right key but wrong claims: still refused.
+	now := time.Now()
+	claims := func(extra jwt.MapClaims) jwt.MapClaims {
+		c := jwt.MapClaims{"iss": "https://issuer.test", "aud": "test-api", "sub": "42", "sid": "imp-1",
+			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "act": map[string]any{"sub": "7"}}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return c
+	}
+	for name, c := range map[string]jwt.MapClaims{
+		"no act":                claims(jwt.MapClaims{"act": nil}),
+		"act names the subject": claims(jwt.MapClaims{"act": map[string]any{"sub": "42"}}),
+		"an hour long":          claims(jwt.MapClaims{"exp": now.Add(time.Hour).Unix()}),
+	} {
+		if c["act"] == nil {
+			delete(c, "act")
+		}
+		tok := sign(t, jwt.SigningMethodHS256, testKey, map[string]any{"typ": ImpersonationTokenType}, c)
+		if _, _, _, err := tk.VerifyImpersonation(tok); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// An access-typed token carrying act is no access token either.
+	withAct := sign(t, jwt.SigningMethodHS256, testKey, map[string]any{"typ": AccessTokenType}, claims(nil))
+	if _, _, err := tk.Verify(withAct); err == nil {
+		t.Error("an access token with act accepted")
+	}
+}

@@ -256,6 +256,8 @@ func parseMessage(e env.ParseError, value string) string {
 		return fmt.Sprintf("%q is not a whole number", value)
 	case reflect.TypeFor[slog.Level]():
 		return fmt.Sprintf("%q is not one of debug, info, warn, error", value)
+	case reflect.TypeFor[time.Time]():
+		return fmt.Sprintf("%q is not an RFC 3339 time (e.g. 2026-06-30T00:00:00Z)", value)
 	}
 	return e.Err.Error()
 }

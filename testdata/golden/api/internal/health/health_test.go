@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"example.com/myapp/internal/health"
 )
@@ -57,5 +58,30 @@ func TestLive(t *testing.T) {
 	health.Live(rec, httptest.NewRequest(http.MethodGet, "/health/live", nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("status = %d, want 200", rec.Code)
+	}
+}
+
+// Run reports each check's state and how long it took, and the overall
+// state: a failed optional check degrades, a failed required one makes the
+// service unavailable.
+func TestRun(t *testing.T) {
+	slow := health.Check{Name: "database", Ping: func(context.Context) error { time.Sleep(20 * time.Millisecond); return nil }}
+	down := health.Check{Name: "redis", Optional: true, Ping: func(context.Context) error { return errors.New("refused") }}
+	rep := health.Run(context.Background(), slow, down)
+	if rep.Status != health.StatusDegraded || len(rep.Results) != 2 {
+		t.Fatalf("report %+v, want degraded with 2 results", rep)
+	}
+	if r := rep.Results[0]; r.Name != "database" || r.Status != health.StatusOK || r.Latency < 20*time.Millisecond {
+		t.Errorf("database result %+v, want ok with latency >= 20ms", r)
+	}
+	if r := rep.Results[1]; r.Status != health.StatusDegraded || !r.Optional {
+		t.Errorf("redis result %+v, want degraded and optional", r)
+	}
+	if failed := rep.Failed(); len(failed) != 0 {
+		t.Errorf("Failed() = %v, want none (only an optional check failed)", failed)
+	}
+	required := health.Check{Name: "cache", Ping: down.Ping}
+	if rep := health.Run(context.Background(), slow, required); rep.Status != health.StatusUnavailable || len(rep.Failed()) != 1 {
+		t.Errorf("report %+v, want unavailable naming cache", rep)
 	}
 }

@@ -156,7 +156,7 @@ func TestAccessLogHasRouteNotQuery(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	h, _ := testChain(t, ChainOptions{CORSOrigins: []string{"https://app.example.com"}})
+	h, _ := testChain(t, ChainOptions{CORSOrigins: []string{"https://app.example.com"}, ExposedHeaders: []string{"X-Feature-Header"}})
 	t.Run("allowed origin echoed with Vary", func(t *testing.T) {
 		r := httptest.NewRequest("GET", "/ok", nil)
 		r.Header.Set("Origin", "https://app.example.com")
@@ -169,6 +169,9 @@ func TestCORS(t *testing.T) {
 		}
 		if exp := w.Header().Get("Access-Control-Expose-Headers"); !strings.Contains(exp, "Ratelimit") && !strings.Contains(exp, "RateLimit") {
 			t.Fatalf("Expose-Headers %q lacks the rate-limit fields", exp)
+		}
+		if exp := w.Header().Get("Access-Control-Expose-Headers"); !strings.Contains(exp, "X-Feature-Header") {
+			t.Fatalf("Expose-Headers %q lacks ChainOptions.ExposedHeaders", exp)
 		}
 		if w.Header().Get("Access-Control-Allow-Credentials") != "" {
 			t.Fatal("credentials allowed")
@@ -361,5 +364,31 @@ func TestChainResolvesClientIP(t *testing.T) {
 	}
 	if _, ok := ClientIPFrom(context.Background()); ok {
 		t.Errorf("ClientIPFrom outside a request reported an address")
+	}
+}
+
+// Feature middleware runs by stage: Outer, Route, Guard, Inner, each in the
+// order of its slice.
+func TestChainStages(t *testing.T) {
+	var order []string
+	mark := func(name string) Middleware {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				order = append(order, name)
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	h, _ := testChain(t, ChainOptions{
+		Outer: []Middleware{mark("outer")},
+		Route: []Middleware{mark("route")},
+		Guard: []Middleware{mark("guard1"), mark("guard2")},
+		Inner: []Middleware{mark("inner")},
+	})
+	if w := serve(h, httptest.NewRequest("GET", "/ok", nil)); w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	if got, want := strings.Join(order, ","), "outer,route,guard1,guard2,inner"; got != want {
+		t.Fatalf("stages ran as %s, want %s", got, want)
 	}
 }

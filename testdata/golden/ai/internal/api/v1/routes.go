@@ -23,10 +23,10 @@ type Deps struct {
 	// one: every token is refused).
 	Users         users.Store
 	Authenticator users.Authenticator
-	// AI is the AI gateway (ai feature).
-	AI *ai.Gateway
 	// Auth is the built-in sign-in (auth-builtin).
 	Auth *auth.Service
+	// AI is the AI gateway (ai feature).
+	AI *ai.Gateway
 }
 
 // Register adds every v1 operation to api. This function is the whole v1
@@ -44,22 +44,13 @@ func Register(api huma.API, d Deps) {
 	// Users: an admin lists everyone; a user sees and edits themself, an
 	// admin anyone below their role (rules in internal/users/policy.go).
 	guard := newGuard(api, d.Authenticator)
-	authed, admin := guard.requireAuth, guard.requireRole(users.RoleAdmin)
+	authed, admin := guard.RequireAuth, guard.RequireRole(users.RoleAdmin)
 	uh := userHandlers{store: d.Users}
 	huma.Register(g, secured(op(http.MethodGet, "/auth/me", "get-me", "Get the signed-in user", "auth"), authed), uh.me)
 	huma.Register(g, secured(op(http.MethodGet, "/users", "list-users", "List users", "users"), admin), uh.list)
 	huma.Register(g, secured(op(http.MethodGet, "/users/{id}", "get-user", "Get a user", "users"), authed), uh.get)
 	huma.Register(g, secured(op(http.MethodPatch, "/users/{id}", "update-user", "Update a user", "users"), authed), uh.patch)
 	huma.Register(g, secured(op(http.MethodDelete, "/users/{id}", "delete-user", "Delete a user", "users", http.StatusNoContent), authed), uh.delete)
-
-	// AI gateway: completions (JSON or server-sent events), chat, routed
-	// chat, usage and status, for signed-in users only (calls cost money).
-	aih := aiHandlers{gw: d.AI}
-	huma.Register(g, aiOp(aih, http.MethodGet, "/ai/status", "ai-status", "AI providers, routes and availability", authed), aih.status)
-	huma.Register(g, completionsOp(aih, api, authed), aih.completions)
-	huma.Register(g, aiOp(aih, http.MethodPost, "/ai/chat", "ai-chat", "Answer a prompt", authed), aih.chat)
-	huma.Register(g, aiOp(aih, http.MethodPost, "/ai/chat/routed", "ai-chat-routed", "Answer a prompt on the route of its complexity", authed), aih.chatRouted)
-	huma.Register(g, aiOp(aih, http.MethodGet, "/ai/usage", "ai-usage", "Tokens and estimated cost per day and model (admins: anyone's)", authed), aih.usage)
 
 	// Built-in authentication: token pairs with OAuth 2.0 field names, and
 	// optional GitHub/Google sign-in (404 unless configured).
@@ -74,6 +65,15 @@ func Register(api huma.API, d Deps) {
 	huma.Register(g, secured(authOp(http.MethodPost, "/auth/email/verify/request", "request-email-verification", "Send a new verification token", http.StatusAccepted), authed), ah.requestVerify)
 	huma.Register(g, authOp(http.MethodGet, "/auth/oauth/{provider}", "oauth-start", "Start signing in with GitHub or Google", http.StatusFound), ah.oauthStart)
 	huma.Register(g, authOp(http.MethodGet, "/auth/oauth/{provider}/callback", "oauth-callback", "Finish signing in with GitHub or Google"), ah.oauthCallback)
+
+	// AI gateway: completions (JSON or server-sent events), chat, routed
+	// chat, usage and status, for signed-in users only (calls cost money).
+	aih := aiHandlers{gw: d.AI}
+	huma.Register(g, aiOp(aih, http.MethodGet, "/ai/status", "ai-status", "AI providers, routes and availability", authed), aih.status)
+	huma.Register(g, completionsOp(aih, api, authed), aih.completions)
+	huma.Register(g, aiOp(aih, http.MethodPost, "/ai/chat", "ai-chat", "Answer a prompt", authed), aih.chat)
+	huma.Register(g, aiOp(aih, http.MethodPost, "/ai/chat/routed", "ai-chat-routed", "Answer a prompt on the route of its complexity", authed), aih.chatRouted)
+	huma.Register(g, aiOp(aih, http.MethodGet, "/ai/usage", "ai-usage", "Tokens and estimated cost per day and model (admins: anyone's)", authed), aih.usage)
 }
 
 // op describes one operation; status is the success status (200 if none).

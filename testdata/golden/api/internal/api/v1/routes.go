@@ -41,7 +41,7 @@ func Register(api huma.API, d Deps) {
 	// Users: an admin lists everyone; a user sees and edits themself, an
 	// admin anyone below their role (rules in internal/users/policy.go).
 	guard := newGuard(api, d.Authenticator)
-	authed, admin := guard.requireAuth, guard.requireRole(users.RoleAdmin)
+	authed, admin := guard.RequireAuth, guard.RequireRole(users.RoleAdmin)
 	uh := userHandlers{store: d.Users}
 	huma.Register(g, secured(op(http.MethodGet, "/auth/me", "get-me", "Get the signed-in user", "auth"), authed), uh.me)
 	huma.Register(g, secured(op(http.MethodGet, "/users", "list-users", "List users", "users"), admin), uh.list)

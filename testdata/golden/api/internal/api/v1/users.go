@@ -198,6 +198,12 @@ func (h userHandlers) patchOnce(ctx context.Context, in *patchUserInput) (*userO
 	if !users.CanEdit(actor, u) {
 		return nil, huma.Error403Forbidden("You may not change this user.")
 	}
+	if in.Body.Email.Set {
+		// An impersonator must not take over the account (SECURITY.md §10).
+		if err := users.ForbidWhileImpersonating(ctx); err != nil {
+			return nil, httpx.HumaError(ctx, err)
+		}
+	}
 	for _, f := range []struct {
 		name  string
 		field patchField
@@ -253,6 +259,9 @@ func (h userHandlers) deleteOnce(ctx context.Context, in *ifMatchInput) error {
 	}
 	if !users.CanEdit(caller(ctx), u) {
 		return huma.Error403Forbidden("You may not delete this user.")
+	}
+	if err := users.ForbidWhileImpersonating(ctx); err != nil {
+		return httpx.HumaError(ctx, err)
 	}
 	err = h.store.Delete(ctx, u.ID, u.Version)
 	if err != nil && !errors.Is(err, users.ErrStale) {
