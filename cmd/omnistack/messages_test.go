@@ -18,7 +18,7 @@ func TestFeatureMessages(t *testing.T) {
 		want string
 	}{
 		{"every unknown feature", []string{"new", "x", "--yes", "--features", "ratelimt,nope,redsi"},
-			`unknown features "ratelimt" (did you mean ratelimit?), "nope" and "redsi" (did you mean redis?) (valid: admin, auth-builtin,`},
+			`unknown features "ratelimt" (did you mean ratelimit?), "nope" and "redsi" (did you mean redis?) (valid: admin, ai, ai-anthropic, ai-gemini, ai-openai, auth-builtin,`},
 		{"unknown --without", []string{"new", "x", "--yes", "--without", "userz"}, `unknown feature "userz": did you mean users? (valid: `},
 		{"unknown preset", []string{"new", "x", "--preset", "minmal"}, `unknown preset "minmal": did you mean minimal? (valid: minimal, api`},
 		{"preset too far", []string{"new", "x", "--preset", "enterprise"}, `unknown preset "enterprise" (valid: minimal, api`},

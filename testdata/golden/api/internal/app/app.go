@@ -45,6 +45,10 @@ type App struct {
 	// Shutdown.Before): features close the connections http.Server does not
 	// track, such as WebSockets.
 	stopping []func(context.Context)
+	// background is work the features run beside the HTTP server in Run
+	// (e.g. jobs worked in this process): each func runs until its context
+	// is cancelled on shutdown and then stops within cfg.ShutdownTimeout.
+	background []func(ctx context.Context) error
 }
 
 // wiring is what New builds the service from: the parts every feature may
@@ -52,6 +56,7 @@ type App struct {
 // and middleware, fills its v1 dependencies, and shares what others use.
 type wiring struct {
 	db     *sql.DB
+	items  *items.SQLStore // the example resource's store; see SQLStore.AfterCreate
 	mux    *http.ServeMux
 	api    huma.API
 	v1     v1.Deps            // what the v1 handlers need
@@ -82,11 +87,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 
 	mux := http.NewServeMux()
+	itemStore := items.NewSQLStore(sqlDB)
 	w := &wiring{
 		db:     sqlDB,
+		items:  itemStore,
 		mux:    mux,
 		api:    api.New(mux, Name, Version),
-		v1:     v1.Deps{Items: items.NewSQLStore(sqlDB)},
+		v1:     v1.Deps{Items: itemStore},
 		checks: []health.Check{{Name: "database", Ping: sqlDB.PingContext}},
 		chain: httpx.ChainOptions{
 			Log:          log,
@@ -160,7 +167,30 @@ func (a *App) Run(ctx context.Context) error {
 		fmt.Fprintf(a.banner, "listening on %s, docs at /docs\n", url)
 	}
 	stop := Shutdown{Drain: a.cfg.ShutdownDrain, Timeout: a.cfg.ShutdownTimeout, Ready: &a.drain, Before: a.stopping}
-	return Serve(ctx, a.Server(), ln, stop, a.log)
+	if len(a.background) == 0 {
+		return Serve(ctx, a.Server(), ln, stop, a.log)
+	}
+
+	// Background work runs until ctx is done, like the server; one that
+	// fails stops the server too.
+	serveCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan error, len(a.background))
+	for _, run := range a.background {
+		go func() {
+			err := run(serveCtx)
+			if err != nil {
+				cancel(err)
+			}
+			done <- err
+		}()
+	}
+	err = Serve(serveCtx, a.Server(), ln, stop, a.log)
+	cancel(nil)
+	for range a.background {
+		err = errors.Join(err, <-done)
+	}
+	return err
 }
 
 // Server returns the http.Server for the handler, with every timeout set:

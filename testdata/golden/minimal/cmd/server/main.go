@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/pressly/goose/v3"
+
 	"example.com/myapp/internal/app"
 	"example.com/myapp/internal/config"
 	"example.com/myapp/internal/db"
@@ -191,7 +193,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Wr
 	case "up":
 		results, err := p.Up(ctx)
 		for _, r := range results {
-			fmt.Fprintf(stdout, "applied %s\n", r.Source.Path)
+			fmt.Fprintf(stdout, "applied %s\n", migrationName(r.Source))
 		}
 		if err != nil {
 			return fmt.Errorf("migrate up: %w", err)
@@ -205,7 +207,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Wr
 		if err != nil {
 			return fmt.Errorf("migrate down: %w", err)
 		}
-		fmt.Fprintf(stdout, "rolled back %s\n", r.Source.Path)
+		fmt.Fprintf(stdout, "rolled back %s\n", migrationName(r.Source))
 		return nil
 	case "status":
 		statuses, err := p.Status(ctx)
@@ -219,9 +221,18 @@ func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Wr
 			if !s.AppliedAt.IsZero() {
 				applied = s.AppliedAt.UTC().Format("2006-01-02 15:04:05")
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, applied, s.Source.Path)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, applied, migrationName(s.Source))
 		}
 		return tw.Flush()
 	}
 	return nil
+}
+
+// migrationName is a migration's file, or for one written in Go (a
+// feature's, see db.Migrator) its version.
+func migrationName(src *goose.Source) string {
+	if src.Path == "" {
+		return fmt.Sprintf("%05d (Go)", src.Version)
+	}
+	return src.Path
 }

@@ -45,7 +45,8 @@ func Migrator(ctx context.Context, db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	p, err := goose.NewProvider(gooseDialect, db, fsys, append(opts, goose.WithAllowOutofOrder(true))...)
+	opts = append(opts, goose.WithAllowOutofOrder(true))
+	p, err := goose.NewProvider(gooseDialect, db, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}

@@ -25,6 +25,10 @@ type Check struct {
 	// failure makes the answer 200 with status "degraded", not 503, so an
 	// outage of it does not take every instance out of the load balancer.
 	Optional bool
+	// Details, when set, reports facts about the dependency once Ping has
+	// passed (e.g. queue depth per state), shown under details.<Name> of a
+	// 200 answer. An error from it fails the check like one from Ping.
+	Details func(ctx context.Context) (any, error)
 }
 
 // timeout bounds every readiness check, so a hung dependency cannot hang
@@ -49,6 +53,7 @@ type Result struct {
 	Status   string        // StatusOK, StatusDegraded (optional check failed) or StatusUnavailable
 	Optional bool          // the check's Optional
 	Latency  time.Duration // how long the ping took
+	Details  any           // what the check's Details reported; nil for none
 }
 
 // Report is the outcome of every check.
@@ -79,6 +84,9 @@ func Run(ctx context.Context, checks ...Check) Report {
 		start := time.Now()
 		err := c.Ping(ctx)
 		res := Result{Name: c.Name, Status: StatusOK, Optional: c.Optional, Latency: time.Since(start)}
+		if err == nil && c.Details != nil {
+			res.Details, err = c.Details(ctx)
+		}
 		switch {
 		case err == nil:
 		case c.Optional:
@@ -111,10 +119,18 @@ func Ready(checks ...Check) http.HandlerFunc {
 			return
 		}
 		status := make(map[string]string, len(rep.Results))
+		details := map[string]any{}
 		for _, res := range rep.Results {
 			status[res.Name] = res.Status
+			if res.Status == StatusOK && res.Details != nil {
+				details[res.Name] = res.Details
+			}
 		}
-		writeJSON(w, map[string]any{"status": rep.Status, "checks": status})
+		body := map[string]any{"status": rep.Status, "checks": status}
+		if len(details) > 0 {
+			body["details"] = details
+		}
+		writeJSON(w, body)
 	}
 }
 

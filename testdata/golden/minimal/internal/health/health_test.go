@@ -61,6 +61,33 @@ func TestLive(t *testing.T) {
 	}
 }
 
+// A check's Details appear under details.<name> when it passes; a Details
+// error fails the check.
+func TestReadyDetails(t *testing.T) {
+	ping := func(context.Context) error { return nil }
+	depth := health.Check{Name: "jobs", Ping: ping, Details: func(context.Context) (any, error) {
+		return map[string]int{"available": 3}, nil
+	}}
+	rec := httptest.NewRecorder()
+	health.Ready(depth)(rec, httptest.NewRequest(http.MethodGet, "/health/ready", nil))
+	var body struct {
+		Details map[string]map[string]int `json:"details"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	if body.Details["jobs"]["available"] != 3 {
+		t.Fatalf("details = %v, want jobs.available 3", body.Details)
+	}
+
+	broken := health.Check{Name: "jobs", Ping: ping, Details: func(context.Context) (any, error) { return nil, errors.New("no table") }}
+	rec = httptest.NewRecorder()
+	health.Ready(broken)(rec, httptest.NewRequest(http.MethodGet, "/health/ready", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("failing Details: status %d, want 503", rec.Code)
+	}
+}
+
 // Run reports each check's state and how long it took, and the overall
 // state: a failed optional check degrades, a failed required one makes the
 // service unavailable.

@@ -16,9 +16,19 @@ import (
 // RETURNING, and timestamps written by Go in UTC at microsecond precision
 // (PostgreSQL's), so both databases give back the exact values stored.
 type SQLStore struct {
-	db  *sql.DB
-	now func() time.Time
+	db          *sql.DB
+	now         func() time.Time
+	afterCreate []AfterCreateFunc
 }
+
+// AfterCreateFunc runs inside the transaction that creates it: what it
+// writes with tx (a background job, an outbox row) commits with the item,
+// and an error rolls both back.
+type AfterCreateFunc func(ctx context.Context, tx *sql.Tx, it Item) error
+
+// AfterCreate adds fn to what Create runs in its transaction. Call it while
+// wiring the service, before the store is used.
+func (s *SQLStore) AfterCreate(fn AfterCreateFunc) { s.afterCreate = append(s.afterCreate, fn) }
 
 var _ Store = (*SQLStore)(nil)
 
@@ -73,14 +83,28 @@ func (s *SQLStore) Get(ctx context.Context, id int64) (Item, error) {
 	return s.one(row, id, "get")
 }
 
-// Create implements Store.
+// Create implements Store. The insert and every AfterCreate func share one
+// transaction.
 func (s *SQLStore) Create(ctx context.Context, n New) (Item, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Item{}, fmt.Errorf("create item: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
 	now := s.timestamp()
-	row := s.db.QueryRowContext(ctx,
+	row := tx.QueryRowContext(ctx,
 		"INSERT INTO items (name, description, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING "+columns,
 		n.Name, n.Description, now)
 	it, err := scan(row)
 	if err != nil {
+		return Item{}, fmt.Errorf("create item: %w", err)
+	}
+	for _, fn := range s.afterCreate {
+		if err := fn(ctx, tx, it); err != nil {
+			return Item{}, fmt.Errorf("create item: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return Item{}, fmt.Errorf("create item: %w", err)
 	}
 	return it, nil

@@ -2,6 +2,8 @@ package items_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"testing"
 
 	"example.com/myapp/internal/apperr"
@@ -119,5 +121,39 @@ func TestSQLStoreList(t *testing.T) {
 	empty, err := s.List(ctx, cursor, 10)
 	if err != nil || len(empty.Items) != 1 || empty.Next != "" {
 		t.Errorf("last page = %+v, %v", empty, err)
+	}
+}
+
+// AfterCreate funcs run in Create's transaction: their writes commit with
+// the item, and an error from one rolls the item back.
+func TestSQLStoreAfterCreate(t *testing.T) {
+	ctx := context.Background()
+	sqlDB := dbtest.Open(t)
+	s := items.NewSQLStore(sqlDB)
+	var fail error
+	s.AfterCreate(func(ctx context.Context, tx *sql.Tx, it items.Item) error {
+		// Inside the transaction the new row is visible.
+		var name string
+		if err := tx.QueryRowContext(ctx, "SELECT name FROM items WHERE id = $1", it.ID).Scan(&name); err != nil || name != it.Name {
+			t.Errorf("in the transaction: name %q, err %v; want %q", name, err, it.Name)
+		}
+		return fail
+	})
+
+	created, err := s.Create(ctx, items.New{Name: "kept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, created.ID); err != nil {
+		t.Fatalf("Get(committed item): %v", err)
+	}
+
+	fail = errors.New("hook failed")
+	if _, err := s.Create(ctx, items.New{Name: "dropped"}); !errors.Is(err, fail) {
+		t.Fatalf("Create with a failing hook: err = %v, want the hook's error", err)
+	}
+	var n int
+	if err := sqlDB.QueryRowContext(ctx, "SELECT count(*) FROM items WHERE name = 'dropped'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("rolled-back item: %d rows (err %v), want 0", n, err)
 	}
 }
