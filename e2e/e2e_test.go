@@ -144,13 +144,8 @@ func TestAddToEditedProject(t *testing.T) {
 					t.Errorf("%s lost the owner's edit %q", path, want)
 				}
 			}
-			if out := tidyDiff(t, dir); out != "" {
-				t.Errorf("go mod tidy changes the merged go.mod/go.sum:\n%s", out)
-			}
+			verifyMerged(t, dir)
 			offline := []string{"GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
-			mustRun(t, dir, offline, "go", "build", "./...")
-			mustRun(t, dir, offline, "go", "vet", "./...")
-			mustRun(t, dir, offline, "go", "test", "-count=1", "./...")
 			// A second add is a no-op.
 			mustRun(t, dir, git, "git", "add", "-A")
 			mustRun(t, dir, git, "git", "commit", "-qm", "add "+x)
@@ -172,6 +167,241 @@ func TestAddToEditedProject(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAddFeatureFlagsToLivedInProject generates the api preset, makes the
+// edits a team makes over weeks (a route and its handler in
+// internal/api/v1, a changed line in internal/app, a configuration
+// variable, a migration, a renamed test), commits, and runs `omnistack add
+// feature-flags` (with admin, when the registry has it). The add must merge
+// without a conflict, keep every edit, build, pass go vet and the tests,
+// leave go.mod tidy, and `omnistack status` must list exactly the owner's
+// edits before and after. The conflict case puts the owner's route where
+// the feature adds its routes: the add exits 1, marks and lists that file,
+// and every other file comes out as in the clean case.
+func TestAddFeatureFlagsToLivedInProject(t *testing.T) {
+	reg, err := registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	adds := []string{"feature-flags"}
+	if _, ok := reg.Features["admin"]; ok {
+		adds = append(adds, "admin")
+	}
+	if _, ok := reg.Features["feature-flags"]; !ok {
+		t.Fatal("feature feature-flags does not exist (renamed?): update this test")
+	}
+	root := t.TempDir()
+	bin := filepath.Join(root, "omnistack")
+	mustRun(t, "", nil, "go", "build", "-o", bin, "../cmd/omnistack")
+	git := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@localhost", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@localhost"}
+	// The generated files the owner edits (status lists them as modified)
+	// or renames away (deleted).
+	ownerEdits := []string{
+		"deleted internal/items/sql_test.go",
+		"modified .env.example",
+		"modified internal/api/v1/routes.go",
+		"modified internal/app/app.go",
+		"modified internal/config/config.go",
+		"modified internal/config/config_test.go",
+	} // sorted, as statusLines returns them
+
+	clean := filepath.Join(root, "clean")
+	keep := livedIn(t, bin, clean, git, false)
+	if got := statusLines(t, bin, clean); !slices.Equal(got, ownerEdits) {
+		t.Fatalf("status before the add lists\n  %s\nwant the owner's edits\n  %s", strings.Join(got, "\n  "), strings.Join(ownerEdits, "\n  "))
+	}
+	out := mustRun(t, clean, nil, bin, append([]string{"add"}, adds...)...)
+	t.Logf("omnistack add %s:\n%s", strings.Join(adds, " "), out)
+	if strings.Contains(out, "conflict") {
+		t.Errorf("add reports conflicts on edits in other lines:\n%s", out)
+	}
+	checkKept(t, clean, keep)
+	if _, err := os.Stat(filepath.Join(clean, "internal/items/sql_test.go")); err == nil {
+		t.Error("add brought back internal/items/sql_test.go, which the owner renamed")
+	}
+	if got := statusLines(t, bin, clean); !slices.Equal(got, ownerEdits) {
+		t.Errorf("status after the add lists\n  %s\nwant exactly the owner's edits\n  %s", strings.Join(got, "\n  "), strings.Join(ownerEdits, "\n  "))
+	}
+	verifyMerged(t, clean)
+
+	// The conflict: the owner's route goes at the end of Register, where
+	// the feature adds its block.
+	conflict := filepath.Join(root, "conflict")
+	keep = livedIn(t, bin, conflict, git, true)
+	cmd := exec.Command(bin, append([]string{"add"}, adds...)...)
+	cmd.Dir = conflict
+	var cout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &cout, &cout
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("add with a conflicting edit: %v, want exit 1\n%s", err, cout.String())
+	}
+	t.Logf("omnistack add %s, with the conflicting edit:\n%s", strings.Join(adds, " "), cout.String())
+	routes := "internal/api/v1/routes.go"
+	if !strings.Contains(cout.String(), "conflicts; resolve") || !strings.Contains(cout.String(), "  "+routes) {
+		t.Errorf("add does not list %s as conflicted:\n%s", routes, cout.String())
+	}
+	data, _ := os.ReadFile(filepath.Join(conflict, routes))
+	for _, marker := range []string{"<<<<<<< yours", "=======", ">>>>>>> omnistack", "/ping", "/admin/flags"} {
+		if !strings.Contains(string(data), marker) {
+			t.Errorf("%s lacks %q:\n%s", routes, marker, data)
+		}
+	}
+	checkKept(t, conflict, keep)
+	// Nothing else touched: every other file is byte for byte what the
+	// clean add wrote.
+	for _, p := range trackedAndNew(t, clean) {
+		if p == routes || p == "omnistack.yaml" {
+			continue
+		}
+		a, errA := os.ReadFile(filepath.Join(clean, p))
+		b, errB := os.ReadFile(filepath.Join(conflict, p))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs from the clean add's (%v, %v)", p, errA, errB)
+		}
+	}
+	if extra := slices.DeleteFunc(trackedAndNew(t, conflict), func(p string) bool { return slices.Contains(trackedAndNew(t, clean), p) }); len(extra) > 0 {
+		t.Errorf("the conflicted add wrote files the clean one did not: %v", extra)
+	}
+}
+
+// livedIn generates the api preset into dir and makes the owner's edits;
+// conflicting puts the owner's route where the feature's routes go. It
+// commits and returns, per file, a text each edit left there.
+func livedIn(t *testing.T, bin, dir string, git []string, conflicting bool) map[string]string {
+	t.Helper()
+	mustRun(t, "", nil, bin, "new", "lived", "--preset", "api", "--yes", "-o", dir)
+	write := func(path, text string) {
+		t.Helper()
+		full := filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace := func(path, old, new string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, path))
+		if err != nil || !strings.Contains(string(data), old) {
+			t.Fatalf("%s has no %q to edit (the template changed? update this test): %v", path, old, err)
+		}
+		write(path, strings.Replace(string(data), old, new, 1))
+	}
+	// A route and its handler in internal/api/v1.
+	write("internal/api/v1/ping.go", `package v1
+
+import "context"
+
+type pingOutput struct {
+	Body struct {
+		Pong string `+"`json:\"pong\"`"+`
+	}
+}
+
+// ping is the owner's own operation.
+func ping(context.Context, *struct{}) (*pingOutput, error) {
+	out := &pingOutput{}
+	out.Body.Pong = "pong"
+	return out, nil
+}
+`)
+	write("internal/api/v1/ping_test.go", `package v1
+
+import (
+	"context"
+	"testing"
+)
+
+func TestPing(t *testing.T) {
+	out, err := ping(context.Background(), nil)
+	if err != nil || out.Body.Pong != "pong" {
+		t.Fatalf("ping = %+v, %v", out, err)
+	}
+}
+`)
+	route := "\thuma.Register(g, op(http.MethodGet, \"/ping\", \"ping\", \"Answer pong\", \"owner\"), ping)\n"
+	if conflicting {
+		replace("internal/api/v1/routes.go", "ah.oauthCallback)\n", "ah.oauthCallback)\n"+route)
+	} else {
+		replace("internal/api/v1/routes.go", "ih.delete)\n", "ih.delete)\n"+route)
+	}
+	// A changed line in internal/app.
+	replace("internal/app/app.go", `const Version = "1.0.0"`, `const Version = "1.4.2" // the owner's release`)
+	// A configuration variable: the field, .env.example and the defaults
+	// test, among the base's variables (the end of the base section is
+	// where the first feature's section goes: an edit there conflicts).
+	replace("internal/config/config.go", "\tPort Port `env:\"PORT\" envDefault:\"8080\"`\n",
+		"\tPort Port `env:\"PORT\" envDefault:\"8080\"`\n\n\t// SupportEmail (SUPPORT_EMAIL): Where users write for help.\n\tSupportEmail string `env:\"SUPPORT_EMAIL\" envDefault:\"help@example.com\"`\n")
+	replace(".env.example", "PORT=8080\n", "PORT=8080\n\n# Where users write for help (default: help@example.com)\nSUPPORT_EMAIL=help@example.com\n")
+	replace("internal/config/config_test.go", "\t\tPort:                    8080,\n", "\t\tPort:                    8080,\n\t\tSupportEmail:            \"help@example.com\",\n")
+	// A migration of the owner's.
+	write("internal/db/migrations/sqlite/01000_owner_notes.sql", "-- +goose Up\nCREATE TABLE owner_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n\n-- +goose Down\nDROP TABLE owner_notes;\n")
+	// A renamed test.
+	mustRun(t, dir, git, "git", "mv", "internal/items/sql_test.go", "internal/items/store_test.go")
+	mustRun(t, dir, git, "git", "add", "-A")
+	mustRun(t, dir, git, "git", "commit", "-qm", "weeks of owner edits")
+	return map[string]string{
+		"internal/api/v1/ping.go":                             "func ping(",
+		"internal/api/v1/ping_test.go":                        "func TestPing(",
+		"internal/api/v1/routes.go":                           route,
+		"internal/app/app.go":                                 `const Version = "1.4.2" // the owner's release`,
+		"internal/config/config.go":                           "SupportEmail string `env:\"SUPPORT_EMAIL\"",
+		".env.example":                                        "SUPPORT_EMAIL=help@example.com",
+		"internal/config/config_test.go":                      `SupportEmail:            "help@example.com",`,
+		"internal/db/migrations/sqlite/01000_owner_notes.sql": "CREATE TABLE owner_notes",
+		"internal/items/store_test.go":                        "package items",
+	}
+}
+
+// checkKept fails t for every owner edit no longer in its file.
+func checkKept(t *testing.T, dir string, keep map[string]string) {
+	t.Helper()
+	for path, want := range keep {
+		data, err := os.ReadFile(filepath.Join(dir, path))
+		if err != nil || !strings.Contains(string(data), want) {
+			t.Errorf("%s lost the owner's edit %q (%v)", path, want, err)
+		}
+	}
+}
+
+// statusLines returns the file lines of `omnistack status` ("modified
+// path"), sorted.
+func statusLines(t *testing.T, bin, dir string) []string {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(mustRun(t, dir, nil, bin, "status"), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && strings.HasPrefix(l, "  ") {
+			lines = append(lines, f[0]+" "+f[1])
+		}
+	}
+	slices.Sort(lines)
+	return lines
+}
+
+// trackedAndNew lists the files of the git work tree at dir: tracked ones
+// and untracked ones not ignored.
+func trackedAndNew(t *testing.T, dir string) []string {
+	t.Helper()
+	out := mustRun(t, dir, nil, "git", "ls-files", "--cached", "--others", "--exclude-standard")
+	files := strings.Fields(out)
+	slices.Sort(files)
+	return slices.Compact(files)
+}
+
+// verifyMerged checks a project after an add: go.mod and go.sum tidy, and
+// it builds, vets and passes its tests offline with -mod=readonly.
+func verifyMerged(t *testing.T, dir string) {
+	t.Helper()
+	if out := tidyDiff(t, dir); out != "" {
+		t.Errorf("go mod tidy changes the merged go.mod/go.sum:\n%s", out)
+	}
+	offline := []string{"GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
+	mustRun(t, dir, offline, "go", "build", "./...")
+	mustRun(t, dir, offline, "go", "vet", "./...")
+	mustRun(t, dir, offline, "go", "test", "-count=1", "./...")
 }
 
 func appendFile(t *testing.T, path, text string) {
