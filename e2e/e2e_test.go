@@ -184,12 +184,11 @@ func TestAddFeatureFlagsToLivedInProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adds := []string{"feature-flags"}
-	if _, ok := reg.Features["admin"]; ok {
-		adds = append(adds, "admin")
-	}
-	if _, ok := reg.Features["feature-flags"]; !ok {
-		t.Fatal("feature feature-flags does not exist (renamed?): update this test")
+	adds := []string{"feature-flags", "admin"} // the command of the issue: omnistack add feature-flags admin
+	for _, f := range adds {
+		if _, ok := reg.Features[f]; !ok {
+			t.Fatalf("feature %s does not exist (renamed?): update this test", f)
+		}
 	}
 	root := t.TempDir()
 	bin := filepath.Join(root, "omnistack")

@@ -104,7 +104,7 @@ func printTable(w io.Writer, rows [][]string, width int) error {
 		indent += n + 2
 	}
 	var b strings.Builder
-	if width-indent < 30 {
+	if width-indent < 24 { // a summary column narrower than this reads badly: one block per row instead
 		for _, r := range rows[1:] {
 			b.WriteString(strings.Join(r[:cols-1], "  ") + "\n")
 			for _, line := range wrapText(r[cols-1], width-4) {
@@ -118,7 +118,7 @@ func printTable(w io.Writer, rows [][]string, width int) error {
 		for i, cell := range r[:cols-1] {
 			fmt.Fprintf(&b, "%-*s  ", widths[i], cell)
 		}
-		for i, line := range wrapText(r[cols-1], max(30, width-indent)) {
+		for i, line := range wrapText(r[cols-1], max(24, width-indent)) {
 			if i > 0 {
 				b.WriteString(strings.Repeat(" ", indent))
 			}
