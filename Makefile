@@ -18,7 +18,7 @@ install: ## install omnistack into $(go env GOPATH)/bin (or $GOBIN): put that di
 	@d="$$($(GO) env GOBIN)"; d="$${d:-$$($(GO) env GOPATH)/bin}"; echo "installed $$d/omnistack"; case ":$$PATH:" in *":$$d:"*) ;; *) echo "$$d is not on PATH: export PATH=\"$$d:\$$PATH\"";; esac
 
 test: lint ## unit tests, golden files, CLI tests (race detector on)
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 golden: ## rewrite testdata/golden from the templates; review the diff before committing
 	$(GO) test ./generator -run Golden -update -count=1
