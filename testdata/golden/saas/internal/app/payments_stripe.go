@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"example.com/myapp/internal/billing"
@@ -27,10 +26,7 @@ func (a *App) wirePaymentsStripe(ctx context.Context, w *wiring) error {
 		WebhookMaxBytes: cfg.StripeWebhookMaxBytes,
 		UsageBatch:      cfg.StripeUsageBatch,
 	}
-	bc.OnPlanChange = func(ctx context.Context, tx *sql.Tx, userID int64, plan string) error {
-		_, err := tx.ExecContext(ctx, `UPDATE users SET plan = $1 WHERE id = $2`, plan, userID)
-		return err
-	}
+	bc.OnPlanChange = billing.SetUsersPlan
 	svc, err := billing.New(ctx, w.db, bc, a.log)
 	if err != nil {
 		return err
