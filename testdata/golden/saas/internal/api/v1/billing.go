@@ -36,20 +36,20 @@ func (h billingHandlers) caller(ctx context.Context, change bool) (users.User, e
 	return u, nil
 }
 
-type checkoutInput struct {
+type billingCheckoutInput struct {
 	Body struct {
 		Price    string `json:"price" minLength:"1" maxLength:"255" doc:"The Stripe price id of a plan (GET /billing/plans)"`
 		Quantity int64  `json:"quantity,omitempty" minimum:"1" maximum:"1000" default:"1" doc:"How many (seats); 1 when absent"`
 	}
 }
 
-type sessionOutput struct {
+type billingSessionOutput struct {
 	Body struct {
 		URL string `json:"url" doc:"Where to send the user's browser (a Stripe-hosted page)"`
 	}
 }
 
-func (h billingHandlers) checkout(ctx context.Context, in *checkoutInput) (*sessionOutput, error) {
+func (h billingHandlers) checkout(ctx context.Context, in *billingCheckoutInput) (*billingSessionOutput, error) {
 	u, err := h.caller(ctx, true)
 	if err != nil {
 		return nil, err
@@ -62,12 +62,12 @@ func (h billingHandlers) checkout(ctx context.Context, in *checkoutInput) (*sess
 	if err != nil {
 		return nil, httpx.HumaError(ctx, err)
 	}
-	out := &sessionOutput{}
+	out := &billingSessionOutput{}
 	out.Body.URL = url
 	return out, nil
 }
 
-func (h billingHandlers) portal(ctx context.Context, _ *struct{}) (*sessionOutput, error) {
+func (h billingHandlers) portal(ctx context.Context, _ *struct{}) (*billingSessionOutput, error) {
 	u, err := h.caller(ctx, true)
 	if err != nil {
 		return nil, err
@@ -76,13 +76,13 @@ func (h billingHandlers) portal(ctx context.Context, _ *struct{}) (*sessionOutpu
 	if err != nil {
 		return nil, httpx.HumaError(ctx, err)
 	}
-	out := &sessionOutput{}
+	out := &billingSessionOutput{}
 	out.Body.URL = url
 	return out, nil
 }
 
-// Subscription is the caller's billing.
-type Subscription struct {
+// BillingSubscription is the caller's billing.
+type BillingSubscription struct {
 	Plan              string     `json:"plan" doc:"The plan the user is on (the default plan without a live subscription)"`
 	Status            string     `json:"status" doc:"Stripe's subscription status (active, trialing, past_due, canceled, ...); empty without a subscription"`
 	CurrentPeriodEnd  *time.Time `json:"current_period_end,omitempty" doc:"When the paid period ends"`
@@ -91,11 +91,11 @@ type Subscription struct {
 	HasCustomer       bool       `json:"has_customer" doc:"Whether a Stripe customer exists for the user"`
 }
 
-type subscriptionOutput struct {
-	Body Subscription
+type billingSubscriptionOutput struct {
+	Body BillingSubscription
 }
 
-func (h billingHandlers) subscription(ctx context.Context, _ *struct{}) (*subscriptionOutput, error) {
+func (h billingHandlers) subscription(ctx context.Context, _ *struct{}) (*billingSubscriptionOutput, error) {
 	u, err := h.caller(ctx, false)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (h billingHandlers) subscription(ctx context.Context, _ *struct{}) (*subscr
 	if err != nil {
 		return nil, httpx.HumaError(ctx, err)
 	}
-	out := &subscriptionOutput{Body: Subscription{
+	out := &billingSubscriptionOutput{Body: BillingSubscription{
 		Plan: st.Plan, Status: st.Status, CancelAtPeriodEnd: st.CancelAtPeriodEnd,
 		PaymentStatus: st.PaymentStatus, HasCustomer: st.CustomerID != "",
 	}}
@@ -120,17 +120,17 @@ type BillingPlan struct {
 	Price string `json:"price" doc:"The Stripe price id to check out; empty for the plan of users without a subscription"`
 }
 
-type plansOutput struct {
+type billingPlansOutput struct {
 	Body struct {
 		Plans []BillingPlan `json:"plans" doc:"Lowest first"`
 	}
 }
 
-func (h billingHandlers) plans(ctx context.Context, _ *struct{}) (*plansOutput, error) {
+func (h billingHandlers) plans(ctx context.Context, _ *struct{}) (*billingPlansOutput, error) {
 	if _, err := h.caller(ctx, false); err != nil {
 		return nil, err
 	}
-	out := &plansOutput{}
+	out := &billingPlansOutput{}
 	out.Body.Plans = []BillingPlan{}
 	for _, p := range h.svc.Plans() {
 		out.Body.Plans = append(out.Body.Plans, BillingPlan{Name: p.Name, Price: p.Price})
@@ -138,21 +138,21 @@ func (h billingHandlers) plans(ctx context.Context, _ *struct{}) (*plansOutput, 
 	return out, nil
 }
 
-// MeterUsage is the caller's usage of one meter in the current period.
-type MeterUsage struct {
+// BillingMeterUsage is the caller's usage of one meter in the current period.
+type BillingMeterUsage struct {
 	Meter    string `json:"meter"`
 	Quantity int64  `json:"quantity"`
 	Reported int64  `json:"reported" doc:"Of quantity, what Stripe has accepted so far"`
 }
 
-type usageOutput struct {
+type billingUsageOutput struct {
 	Body struct {
-		Since time.Time    `json:"since" doc:"Start of the current period"`
-		Usage []MeterUsage `json:"usage"`
+		Since time.Time           `json:"since" doc:"Start of the current period"`
+		Usage []BillingMeterUsage `json:"usage"`
 	}
 }
 
-func (h billingHandlers) usage(ctx context.Context, _ *struct{}) (*usageOutput, error) {
+func (h billingHandlers) usage(ctx context.Context, _ *struct{}) (*billingUsageOutput, error) {
 	u, err := h.caller(ctx, false)
 	if err != nil {
 		return nil, err
@@ -161,11 +161,11 @@ func (h billingHandlers) usage(ctx context.Context, _ *struct{}) (*usageOutput, 
 	if err != nil {
 		return nil, httpx.HumaError(ctx, err)
 	}
-	out := &usageOutput{}
+	out := &billingUsageOutput{}
 	out.Body.Since = since
-	out.Body.Usage = []MeterUsage{}
+	out.Body.Usage = []BillingMeterUsage{}
 	for _, r := range rows {
-		out.Body.Usage = append(out.Body.Usage, MeterUsage{Meter: r.Meter, Quantity: r.Quantity, Reported: r.Reported})
+		out.Body.Usage = append(out.Body.Usage, BillingMeterUsage{Meter: r.Meter, Quantity: r.Quantity, Reported: r.Reported})
 	}
 	return out, nil
 }

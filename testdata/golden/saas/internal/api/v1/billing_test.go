@@ -167,7 +167,7 @@ func TestBillingPlanFromWebhook(t *testing.T) {
 		t.Fatalf("webhook = %d %s", w.Code, w.Body)
 	}
 	w := a.do(u.ID, "GET", "/api/v1/billing/subscription", "")
-	var s v1.Subscription
+	var s v1.BillingSubscription
 	if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil || s.Plan != "pro" || s.Status != "active" || s.CurrentPeriodEnd == nil || !s.CurrentPeriodEnd.Equal(end) || !s.HasCustomer {
 		t.Fatalf("subscription = %s", w.Body)
 	}
