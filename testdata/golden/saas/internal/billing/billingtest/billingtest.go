@@ -38,32 +38,49 @@ func StripeMock(t testing.TB) string {
 	if err != nil {
 		t.Skipf("stripe-mock not running (STRIPE_MOCK_URL unset) and not on PATH; install it with %q", StripeMockInstall)
 	}
+	// Both of its listeners on free ports: it serves HTTPS too, on 12112
+	// unless told otherwise, which another stripe-mock may hold.
+	addr, tlsAddr := freeAddr(t), freeAddr(t)
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", tlsAddr)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start stripe-mock: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	deadline := time.After(60 * time.Second)
+	for {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			_ = c.Close()
+			return "http://" + addr
+		}
+		select {
+		case <-exited:
+			t.Fatalf("stripe-mock exited: %s", out.String())
+		case <-deadline:
+			t.Fatalf("stripe-mock did not listen on %s within 60 s", addr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// freeAddr returns a 127.0.0.1 address no one listens on right now.
+func freeAddr(t testing.TB) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	cmd := exec.Command(bin, "-http-addr", addr)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start stripe-mock: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_ = c.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stripe-mock did not listen on %s within 60 s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().String()
 }
 
 // Fake is an httptest server answering the Stripe endpoints billing
