@@ -114,6 +114,14 @@ func (f featureFlags) compose(reg *generator.Registry) ([]string, error) {
 	case errors.As(err, &ex) && !slices.Contains(add, ex.Have):
 		g := reg.Group(reg.Features[ex.Add].Group)
 		return nil, &generator.UsageError{Msg: fmt.Sprintf("--features %s: %s is already chosen and the %s group takes one of %s; pass --%s %s instead", ex.Add, ex.Have, g.Name, strings.Join(ex.Choices, ", "), g.Name, strings.TrimPrefix(ex.Add, g.Name+"-"))}
+	case errors.As(err, &req) && req.Group != "":
+		var others []string
+		for _, f := range reg.InGroup(req.Group) {
+			if f.Name != req.Name {
+				others = append(others, "--"+req.Group+" "+strings.TrimPrefix(f.Name, req.Group+"-"))
+			}
+		}
+		return nil, &generator.UsageError{Msg: fmt.Sprintf("--without %s: feature %s needs one %s feature; choose another (%s), drop both (--without %s,%s) or keep %s", req.Name, req.By, req.Group, strings.Join(others, " or "), req.By, req.Name, req.Name)}
 	case errors.As(err, &req):
 		return nil, &generator.UsageError{Msg: fmt.Sprintf("--without %s: feature %s requires it; drop both (--without %s,%s) or keep %s", req.Name, req.By, req.By, req.Name, req.Name)}
 	case err != nil:

@@ -31,6 +31,8 @@ func TestFeatureMessages(t *testing.T) {
 		{"without a requirement", []string{"new", "x", "--preset", "api", "--without", "users"},
 			"--without users: feature auth-builtin requires it; drop both (--without auth-builtin,users) or keep users"},
 		{"without a requirement of an added feature", []string{"new", "x", "--auth", "builtin", "--without", "users"}, "--without users: feature auth-builtin requires it"},
+		{"without the auth feature a preset's feature needs", []string{"new", "x", "--preset", "ai", "--without", "auth-builtin"},
+			"--without auth-builtin: feature ai needs one auth feature; choose another (--auth clerk or --auth supabase), drop both (--without ai,auth-builtin) or keep auth-builtin"},
 		{"added and dropped", []string{"new", "x", "--features", "redis", "--without", "redis"}, `"redis" is both added and dropped`},
 	}
 	for _, tt := range tests {
