@@ -8,6 +8,7 @@ import (
 	"example.com/myapp/internal/audit"
 	"example.com/myapp/internal/auth"
 	"example.com/myapp/internal/billing"
+	"example.com/myapp/internal/jobs"
 	"example.com/myapp/internal/users"
 )
 
@@ -29,6 +30,7 @@ func (a *App) wireAdmin(_ context.Context, w *wiring) error {
 	stats := []admin.Stat{
 		{Name: "users", Collect: admin.UserStats},
 		{Name: "sessions", Collect: auth.SessionStats},
+		{Name: "jobs", Collect: jobs.DashboardStats},
 		{Name: "billing", Collect: billing.DashboardStats},
 	}
 	dash, err := admin.NewDashboard(w.db, stats...)

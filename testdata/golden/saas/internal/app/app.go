@@ -69,8 +69,8 @@ type wiring struct {
 	// audit is the audit log (admin): features after admin record their
 	// admin changes with w.audit.Record, in the transaction of the change.
 	audit  *audit.Log
-	mailer email.Mailer  // sends email (an email feature); see internal/app/email.go
 	jobs   *jobs.Service // the job system (feature jobs): add workers and periodic jobs while wiring
+	mailer email.Mailer  // sends email (an email feature); see internal/app/email.go
 }
 
 // New connects to every dependency and builds the HTTP handler. Call Close
@@ -118,9 +118,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		a.wireUsers,
 		a.wireAuthBuiltin,
 		a.wireAdmin,
-		a.wireEmailSMTP,
 		a.wireFeatureFlags,
 		a.wireJobs,
+		a.wireEmailSMTP,
 		a.wirePaymentsStripe,
 	} {
 		if err := wire(ctx, w); err != nil {

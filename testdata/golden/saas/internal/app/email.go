@@ -8,6 +8,7 @@ import (
 
 	"example.com/myapp/internal/config"
 	"example.com/myapp/internal/email"
+	"example.com/myapp/internal/jobs"
 )
 
 // useMailer makes m, the provider's Mailer, the service's mailer
@@ -18,10 +19,10 @@ import (
 // provider's variable (SMTP_HOST, RESEND_API_KEY, ...), as is a sender
 // address at localhost.
 //
-// Sending is direct: the caller waits for the provider. A queue that
-// retries in the background wraps w.mailer here (a Mailer whose Send
-// enqueues the Message, worked by a job that calls the Mailer built here
-// and retries while email.Retryable says so).
+// With jobs, w.mailer only enqueues: Send checks the message and inserts
+// an email_send job, worked by email.SendWorker, which calls the provider
+// and retries with backoff while email.Retryable says so. The caller never
+// waits for the provider.
 func (a *App) useMailer(w *wiring, setting string, m email.Mailer) error {
 	production := a.cfg.Env == config.Production
 	switch {
@@ -34,11 +35,15 @@ func (a *App) useMailer(w *wiring, setting string, m email.Mailer) error {
 		return errors.New("EMAIL_FROM: set a sender address of your own domain in production")
 	}
 	from := mail.Address{Name: a.cfg.EmailFromName, Address: string(a.cfg.EmailFrom)}
-	w.mailer = email.WithDefaults(m, email.Defaults{
+	defaults := email.Defaults{
 		From:    from.String(),
 		ReplyTo: string(a.cfg.EmailReplyTo),
 		Timeout: a.cfg.EmailSendTimeout,
-	})
+	}
+	// The worker holds the provider; wireJobsClient builds the river client
+	// after this step, so registering here is in time.
+	jobs.AddWorker(w.jobs, &email.SendWorker{Mailer: email.WithDefaults(m, defaults), SendTimeout: a.cfg.EmailSendTimeout, Log: a.log})
+	w.mailer = email.Queue{Jobs: w.jobs, Defaults: defaults}
 
 	// The built-in sign-in's verification and reset emails, and the pages
 	// their links open.

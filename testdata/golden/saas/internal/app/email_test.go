@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"example.com/myapp/internal/app"
 	"example.com/myapp/internal/config"
@@ -38,23 +39,28 @@ func (b *lockedBuffer) String() string {
 }
 
 // lastLink returns the path and query of the last link to page in an email
-// the development log mailer logged (bodies at debug).
+// the development log mailer logged (bodies at debug), waiting a few
+// seconds for the first one (the email_send job logs it).
 func lastLink(t *testing.T, logs *lockedBuffer, page string) string {
 	t.Helper()
-	var link string
-	for line := range strings.Lines(logs.String()) {
-		var rec struct{ Msg, Text string }
-		if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "email body" {
-			continue
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var link string
+		for line := range strings.Lines(logs.String()) {
+			var rec struct{ Msg, Text string }
+			if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "email body" {
+				continue
+			}
+			if m := regexp.MustCompile(`http://localhost:8080(` + page + `\?token=[A-Za-z0-9_%-]+)`).FindStringSubmatch(rec.Text); m != nil {
+				link = m[1]
+			}
 		}
-		if m := regexp.MustCompile(`http://localhost:8080(` + page + `\?token=[A-Za-z0-9_%-]+)`).FindStringSubmatch(rec.Text); m != nil {
-			link = m[1]
+		if link != "" {
+			return link
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no email with a link to %s was logged:\n%s", page, logs.String())
 		}
 	}
-	if link == "" {
-		t.Fatalf("no email with a link to %s was logged:\n%s", page, logs.String())
-	}
-	return link
 }
 
 func postForm(t *testing.T, srv string, path string, form url.Values) (int, string) {
@@ -84,6 +90,11 @@ func TestEmailLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
+	// The emails are sent by the email_send job: work jobs as serve does.
+	ctx, cancel := context.WithCancel(context.Background())
+	worked := make(chan error, 1)
+	go func() { worked <- a.Work(ctx) }()
+	t.Cleanup(func() { cancel(); <-worked })
 	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(hs.Close)
 	srv := hs.URL

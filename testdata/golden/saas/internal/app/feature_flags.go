@@ -11,10 +11,13 @@ import (
 // wireFeatureFlags loads the feature flags into memory and serves them:
 // to handlers through flags.Enabled (the middleware puts the service in
 // every request's context), to the OpenFeature client as its default
-// provider, and to the v1 API.
+// provider, and to the v1 API. Every change is written to the
+// audit log in its own transaction.
 func (a *App) wireFeatureFlags(ctx context.Context, w *wiring) error {
+	store := flags.NewSQLStore(w.db)
+	store = store.WithRecorder(flags.AuditLog(w.audit))
 	cfg := flags.Config{
-		Store:   flags.NewSQLStore(w.db),
+		Store:   store,
 		Plans:   flags.NewSQLPlans(w.db),
 		Refresh: a.cfg.FlagsRefreshInterval,
 		Log:     a.log,

@@ -167,6 +167,38 @@ type Config struct {
 	// (auth-builtin only): at most 10m; it is never refreshed.
 	ImpersonationTTL time.Duration `env:"IMPERSONATION_TTL" envDefault:"10m"`
 
+	// Feature feature-flags: Feature flags (boolean, percentage, user list,
+	// plan) served from memory, an OpenFeature provider and admin CRUD.
+	//
+	// FlagsRefreshInterval (FLAGS_REFRESH_INTERVAL): How often each instance
+	// reloads the flags from the database in any case; changes made through
+	// the API apply at once.
+	FlagsRefreshInterval time.Duration `env:"FLAGS_REFRESH_INTERVAL" envDefault:"30s"`
+
+	// Feature jobs: Background jobs on the service's own database (river) with
+	// retries, periodic jobs, a worker command and admin endpoints.
+	//
+	// JobsInProcess (JOBS_IN_PROCESS): Work background jobs inside serve; set
+	// false on API instances when `server worker` runs them elsewhere.
+	JobsInProcess bool `env:"JOBS_IN_PROCESS" envDefault:"true"`
+
+	// JobsQueues (JOBS_QUEUES): Queues this process works and how many jobs of
+	// each at once, comma-separated name=workers.
+	JobsQueues jobs.Queues `env:"JOBS_QUEUES" envDefault:"default=10"`
+
+	// JobsMaxAttempts (JOBS_MAX_ATTEMPTS): Attempts a failing job gets
+	// (retried with exponential backoff) before it is discarded.
+	JobsMaxAttempts int `env:"JOBS_MAX_ATTEMPTS" envDefault:"25"`
+
+	// JobsTimeout (JOBS_TIMEOUT): Longest a job may run when its type sets no
+	// timeout of its own; its context is then cancelled.
+	JobsTimeout time.Duration `env:"JOBS_TIMEOUT" envDefault:"1m"`
+
+	// JobsRescueAfter (JOBS_RESCUE_AFTER): How long a job may stay running
+	// before it counts as stuck (its worker died) and is retried; keep it
+	// above every job timeout.
+	JobsRescueAfter time.Duration `env:"JOBS_RESCUE_AFTER" envDefault:"1h"`
+
 	// Feature email: Transactional email shared by email-resend,
 	// email-sendgrid and email-smtp (Mailer, templates, header checks, log
 	// mailer).
@@ -214,38 +246,6 @@ type Config struct {
 	// is sent), tls (TLS from the first byte, port 465) or off (plain text,
 	// for a local catcher such as Mailpit; refused in production).
 	SMTPTLS string `env:"SMTP_TLS" envDefault:"starttls"`
-
-	// Feature feature-flags: Feature flags (boolean, percentage, user list,
-	// plan) served from memory, an OpenFeature provider and admin CRUD.
-	//
-	// FlagsRefreshInterval (FLAGS_REFRESH_INTERVAL): How often each instance
-	// reloads the flags from the database in any case; changes made through
-	// the API apply at once.
-	FlagsRefreshInterval time.Duration `env:"FLAGS_REFRESH_INTERVAL" envDefault:"30s"`
-
-	// Feature jobs: Background jobs on the service's own database (river) with
-	// retries, periodic jobs, a worker command and admin endpoints.
-	//
-	// JobsInProcess (JOBS_IN_PROCESS): Work background jobs inside serve; set
-	// false on API instances when `server worker` runs them elsewhere.
-	JobsInProcess bool `env:"JOBS_IN_PROCESS" envDefault:"true"`
-
-	// JobsQueues (JOBS_QUEUES): Queues this process works and how many jobs of
-	// each at once, comma-separated name=workers.
-	JobsQueues jobs.Queues `env:"JOBS_QUEUES" envDefault:"default=10"`
-
-	// JobsMaxAttempts (JOBS_MAX_ATTEMPTS): Attempts a failing job gets
-	// (retried with exponential backoff) before it is discarded.
-	JobsMaxAttempts int `env:"JOBS_MAX_ATTEMPTS" envDefault:"25"`
-
-	// JobsTimeout (JOBS_TIMEOUT): Longest a job may run when its type sets no
-	// timeout of its own; its context is then cancelled.
-	JobsTimeout time.Duration `env:"JOBS_TIMEOUT" envDefault:"1m"`
-
-	// JobsRescueAfter (JOBS_RESCUE_AFTER): How long a job may stay running
-	// before it counts as stuck (its worker died) and is retried; keep it
-	// above every job timeout.
-	JobsRescueAfter time.Duration `env:"JOBS_RESCUE_AFTER" envDefault:"1h"`
 
 	// Feature payments-stripe: Stripe checkout, customer portal, plans from
 	// subscriptions, verified idempotent webhooks and usage-based billing
@@ -362,6 +362,20 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("IMPERSONATION_TTL: %s; want more than 0 and at most 10m", c.ImpersonationTTL))
 	}
 
+	if c.FlagsRefreshInterval < time.Second {
+		errs = append(errs, fmt.Errorf("FLAGS_REFRESH_INTERVAL: %s must be at least 1s", c.FlagsRefreshInterval))
+	}
+
+	if c.JobsMaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("JOBS_MAX_ATTEMPTS: %d must be at least 1", c.JobsMaxAttempts))
+	}
+	if c.JobsTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("JOBS_TIMEOUT: %s must be positive: every job needs a time limit", c.JobsTimeout))
+	}
+	if c.JobsRescueAfter <= c.JobsTimeout {
+		errs = append(errs, fmt.Errorf("JOBS_RESCUE_AFTER: %s must be longer than JOBS_TIMEOUT (%s), or running jobs would be run twice", c.JobsRescueAfter, c.JobsTimeout))
+	}
+
 	if strings.ContainsAny(c.EmailFromName, "\r\n") {
 		errs = append(errs, errors.New("EMAIL_FROM_NAME: must be one line"))
 	}
@@ -380,20 +394,6 @@ func (c Config) validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("SMTP_TLS: %q is not one of starttls, tls, off", c.SMTPTLS))
-	}
-
-	if c.FlagsRefreshInterval < time.Second {
-		errs = append(errs, fmt.Errorf("FLAGS_REFRESH_INTERVAL: %s must be at least 1s", c.FlagsRefreshInterval))
-	}
-
-	if c.JobsMaxAttempts < 1 {
-		errs = append(errs, fmt.Errorf("JOBS_MAX_ATTEMPTS: %d must be at least 1", c.JobsMaxAttempts))
-	}
-	if c.JobsTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("JOBS_TIMEOUT: %s must be positive: every job needs a time limit", c.JobsTimeout))
-	}
-	if c.JobsRescueAfter <= c.JobsTimeout {
-		errs = append(errs, fmt.Errorf("JOBS_RESCUE_AFTER: %s must be longer than JOBS_TIMEOUT (%s), or running jobs would be run twice", c.JobsRescueAfter, c.JobsTimeout))
 	}
 
 	// A live key outside production bills real cards from a laptop; a test

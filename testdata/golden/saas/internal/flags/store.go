@@ -55,6 +55,43 @@ type Store interface {
 type SQLStore struct {
 	db  *sql.DB
 	now func() time.Time
+	rec Recorder // nil: changes are not reported
+}
+
+// Actions of a Change.
+const (
+	ActionCreated     = "flag_created"
+	ActionUpdated     = "flag_updated"
+	ActionDeleted     = "flag_deleted"
+	ActionUserAdded   = "flag_user_added"
+	ActionUserRemoved = "flag_user_removed"
+)
+
+// Change is one change a store made by WithRecorder makes, as its
+// Recorder sees it.
+type Change struct {
+	Action string // one of the Action constants
+	Key    string
+	// Before is the flag before the change, nil when it was created; After
+	// is the flag after it, nil when it was deleted.
+	Before, After *Flag
+	// UserID is the user added or removed (ActionUserAdded/Removed).
+	UserID int64
+}
+
+// Recorder is told of every change a store made by WithRecorder makes,
+// inside the transaction that makes it: an error rolls the change back, so
+// there is no change without its record. An audit log is one.
+type Recorder interface {
+	RecordFlagChange(ctx context.Context, tx *sql.Tx, c Change) error
+}
+
+// WithRecorder returns a store like s that reports every change to r, in
+// the change's transaction.
+func (s *SQLStore) WithRecorder(r Recorder) *SQLStore {
+	c := *s
+	c.rec = r
+	return &c
 }
 
 var _ Store = (*SQLStore)(nil)
@@ -157,7 +194,7 @@ func (s *SQLStore) Create(ctx context.Context, f Flag, by int64) (Flag, error) {
 		return Flag{}, apperr.Field("user_ids", "must list at most 10000 users")
 	}
 	now := s.timestamp()
-	return s.inTx(ctx, f.Key, func(tx *sql.Tx) error {
+	return s.inTx(ctx, Change{Action: ActionCreated, Key: f.Key}, func(tx *sql.Tx) error {
 		plans, _ := json.Marshal(f.Plans)
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO feature_flags (key, description, type, enabled, percentage, plans, expires_at, created_by, updated_by, created_at, updated_at)
@@ -179,7 +216,7 @@ func (s *SQLStore) Update(ctx context.Context, key string, p Patch, by int64) (F
 		return Flag{}, apperr.Field("user_ids", "must list at most 10000 users")
 	}
 	now := s.timestamp()
-	return s.inTx(ctx, key, func(tx *sql.Tx) error {
+	return s.inTx(ctx, Change{Action: ActionUpdated, Key: key}, func(tx *sql.Tx) error {
 		f, err := get(ctx, tx, key)
 		if err != nil {
 			return err
@@ -218,6 +255,13 @@ func (s *SQLStore) Update(ctx context.Context, key string, p Patch, by int64) (F
 // Delete implements Store.
 func (s *SQLStore) Delete(ctx context.Context, key string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		var before Flag
+		if s.rec != nil {
+			var err error
+			if before, err = get(ctx, tx, key); err != nil {
+				return err
+			}
+		}
 		// Explicitly, rather than through ON DELETE CASCADE, so the result
 		// does not depend on SQLite's foreign_keys pragma.
 		if _, err := tx.ExecContext(ctx, "DELETE FROM feature_flag_users WHERE flag_key = $1", key); err != nil {
@@ -230,25 +274,28 @@ func (s *SQLStore) Delete(ctx context.Context, key string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound(key)
 		}
+		if s.rec != nil {
+			return s.rec.RecordFlagChange(ctx, tx, Change{Action: ActionDeleted, Key: key, Before: &before})
+		}
 		return nil
 	})
 }
 
 // AddUser implements Store.
 func (s *SQLStore) AddUser(ctx context.Context, key string, userID, by int64) (Flag, error) {
-	return s.changeUser(ctx, key, userID, by,
+	return s.changeUser(ctx, ActionUserAdded, key, userID, by,
 		`INSERT INTO feature_flag_users (flag_key, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
 }
 
 // RemoveUser implements Store.
 func (s *SQLStore) RemoveUser(ctx context.Context, key string, userID, by int64) (Flag, error) {
-	return s.changeUser(ctx, key, userID, by,
+	return s.changeUser(ctx, ActionUserRemoved, key, userID, by,
 		`DELETE FROM feature_flag_users WHERE flag_key = $1 AND user_id = $2`)
 }
 
-func (s *SQLStore) changeUser(ctx context.Context, key string, userID, by int64, stmt string) (Flag, error) {
+func (s *SQLStore) changeUser(ctx context.Context, action, key string, userID, by int64, stmt string) (Flag, error) {
 	now := s.timestamp()
-	return s.inTx(ctx, key, func(tx *sql.Tx) error {
+	return s.inTx(ctx, Change{Action: action, Key: key, UserID: userID}, func(tx *sql.Tx) error {
 		if _, err := get(ctx, tx, key); err != nil {
 			return err
 		}
@@ -265,16 +312,30 @@ func (s *SQLStore) changeUser(ctx context.Context, key string, userID, by int64,
 	})
 }
 
-// inTx runs fn in a transaction and returns the flag key as it is after it.
-func (s *SQLStore) inTx(ctx context.Context, key string, fn func(*sql.Tx) error) (Flag, error) {
+// inTx runs fn in a transaction and returns the flag c.Key as it is after
+// it. With a recorder, c (with the flag before and after) is recorded in
+// the same transaction.
+func (s *SQLStore) inTx(ctx context.Context, c Change, fn func(*sql.Tx) error) (Flag, error) {
 	var f Flag
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if s.rec != nil && c.Action != ActionCreated {
+			// A missing flag is fn's error to report, so it is not one here.
+			if before, err := get(ctx, tx, c.Key); err == nil {
+				c.Before = &before
+			}
+		}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		var err error
-		f, err = get(ctx, tx, key)
-		return err
+		if f, err = get(ctx, tx, c.Key); err != nil {
+			return err
+		}
+		if s.rec == nil {
+			return nil
+		}
+		c.After = &f
+		return s.rec.RecordFlagChange(ctx, tx, c)
 	})
 	return f, err
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -139,12 +140,20 @@ func jobResult(r *rivertype.JobRow, err error, id int64, verb string) (Job, erro
 
 // Counts returns the number of jobs in each state (every state present,
 // zero included): the depth of the queues, for readiness details.
-func (s *Service) Counts(ctx context.Context) (map[string]int64, error) {
+func (s *Service) Counts(ctx context.Context) (map[string]int64, error) { return counts(ctx, s.db) }
+
+// DashboardStats is jobs' entry of the admin dashboard (feature admin):
+// the number of jobs in each state, every state present
+// ({"available": 3, "retryable": 1, "completed": 40, ...}), from one
+// grouped count of river_job.
+func DashboardStats(ctx context.Context, db *sql.DB) (any, error) { return counts(ctx, db) }
+
+func counts(ctx context.Context, db *sql.DB) (map[string]int64, error) {
 	counts := make(map[string]int64, len(States))
 	for _, st := range States {
 		counts[st] = 0
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT state, count(*) FROM river_job GROUP BY state")
+	rows, err := db.QueryContext(ctx, "SELECT state, count(*) FROM river_job GROUP BY state")
 	if err != nil {
 		return nil, fmt.Errorf("count jobs: %w", err)
 	}

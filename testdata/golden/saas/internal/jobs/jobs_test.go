@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -416,6 +417,45 @@ func TestAdminOperations(t *testing.T) {
 	}
 	if counts["available"] != 3 || counts["completed"] != 0 || len(counts) != len(jobs.States) {
 		t.Fatalf("Counts = %v, want 3 available and every state listed", counts)
+	}
+}
+
+// The admin dashboard's jobs entry: one count per state, zeros included,
+// encoding to a JSON object with the states as keys.
+func TestDashboardStats(t *testing.T) {
+	sqlDB, url := testDB(t)
+	svc := newService(t, sqlDB, url, testConfig(), func(context.Context, *river.Job[testArgs]) error { return nil })
+	ctx := context.Background()
+	var ids []int64
+	for i := range 3 { // not worked
+		res, err := svc.Insert(ctx, testArgs{N: i}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Job.ID)
+	}
+	if _, err := svc.Cancel(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := jobs.DashboardStats(ctx, sqlDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]int64
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%s is not a JSON object of counts: %v", b, err)
+	}
+	if got["available"] != 2 || got["cancelled"] != 1 || got["running"] != 0 || len(got) != len(jobs.States) {
+		t.Fatalf("DashboardStats = %s, want 2 available, 1 cancelled and every state", b)
+	}
+	// Its error fails the dashboard rather than showing zeros.
+	_ = sqlDB.Close()
+	if _, err := jobs.DashboardStats(ctx, sqlDB); err == nil {
+		t.Fatal("DashboardStats on a closed database succeeded")
 	}
 }
 
