@@ -24,15 +24,12 @@ import (
 // and retries with backoff while email.Retryable says so. The caller never
 // waits for the provider.
 func (a *App) useMailer(w *wiring, setting string, m email.Mailer) error {
-	production := a.cfg.Env == config.Production
-	switch {
-	case m == nil && production:
-		return fmt.Errorf("%s: required in production (without it emails are only logged)", setting)
-	case m == nil:
+	if err := mailerSetupError(a.cfg, setting, m != nil); err != nil {
+		return err
+	}
+	if m == nil {
 		a.log.Info("email: no provider configured, emails are logged and not sent", "set", setting)
 		m = email.LogMailer{Log: a.log}
-	case production && strings.HasSuffix(string(a.cfg.EmailFrom), "@localhost"):
-		return errors.New("EMAIL_FROM: set a sender address of your own domain in production")
 	}
 	from := mail.Address{Name: a.cfg.EmailFromName, Address: string(a.cfg.EmailFrom)}
 	defaults := email.Defaults{
@@ -49,5 +46,21 @@ func (a *App) useMailer(w *wiring, setting string, m email.Mailer) error {
 	// their links open.
 	w.v1.Auth.SetNotifier(email.AuthNotifier{Mailer: w.mailer, App: Name, LinkBase: a.cfg.EmailLinkBaseURL})
 	email.RegisterPages(w.mux, w.v1.Auth, Name, a.log)
+	return nil
+}
+
+// mailerSetupError is useMailer's check of the settings: in production a
+// provider must be configured (setting names its variable) and the sender
+// must not be at localhost, the development default.
+func mailerSetupError(cfg config.Config, setting string, configured bool) error {
+	if cfg.Env != config.Production {
+		return nil
+	}
+	if !configured {
+		return fmt.Errorf("%s: required in production (without it emails are only logged)", setting)
+	}
+	if strings.HasSuffix(string(cfg.EmailFrom), "@localhost") {
+		return errors.New("EMAIL_FROM: set a sender address of your own domain in production")
+	}
 	return nil
 }

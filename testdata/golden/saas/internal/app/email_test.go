@@ -180,31 +180,3 @@ func signIn(t *testing.T, srv, password string) map[string]any {
 	_ = json.NewDecoder(resp.Body).Decode(&me)
 	return me
 }
-
-// In production a missing provider setting, or the default sender at
-// localhost, stops the service at start instead of logging emails.
-func TestEmailProductionNeedsAProvider(t *testing.T) {
-	for name, vars := range map[string]map[string]string{
-		"no provider":      {},
-		"sender localhost": {"SMTP_HOST": "smtp.example.com", "RESEND_API_KEY": "re_x", "SENDGRID_API_KEY": "SG.x"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			env := map[string]string{"APP_ENV": "production", "DATABASE_URL": dbtest.URL(t), "JWT_SECRET": "DW7PMJHyU7QVdtc4mfpbvB1+30ChAmPEJYbnSKkKa8w="}
-			for k, v := range vars {
-				env[k] = v
-			}
-			cfg, err := config.Load(func(key string) string { return env[key] })
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
-			want := "required in production"
-			if len(vars) > 0 {
-				want = "EMAIL_FROM"
-			}
-			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("New = %v, want an error containing %q", err, want)
-			}
-		})
-	}
-}
