@@ -10,7 +10,7 @@ BIN       ?= bin/omnistack
 # (5-10x slower), after the race-enabled run of everything else.
 SWEEPS    := TestNewPlusAddEqualsNew|TestDeletingAFeatureChangesNothingElse
 
-.PHONY: help build install test golden e2e deps bench lint
+.PHONY: help build install test golden e2e deps bench perf lint
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -38,6 +38,10 @@ deps: ## recompute the dependency record (network); then make golden
 
 bench: ## generator benchmarks (render each preset, full new)
 	$(GO) test -run '^$$' -bench . -benchmem ./generator ./cmd/omnistack
+
+PRESET    ?= api
+perf: ## wrk: a generated server (PRESET, default api) vs bare net/http, same bytes, A B A B; env vars configure the server (needs wrk; ~2 min)
+	$(GO) run ./e2e/perf -preset $(PRESET) $(PERF_FLAGS)
 
 lint: ## gofmt and go vet
 	@out="$$(gofmt -l cmd generator internal presets templates e2e 2>/dev/null)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
