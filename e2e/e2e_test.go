@@ -32,12 +32,13 @@ type project struct {
 	preset   string
 	features []string // resolved feature set
 	serve    bool     // also start the server and probe it
-	// race runs the project's tests under the race detector. Only the
-	// presets' SQLite variants do: between them (the full preset has every
-	// feature) they run every package with -race, while the PostgreSQL
-	// variants and the pairwise cover, which test combinations and the
-	// other dialect, reuse the plain build of go build and go vet instead
-	// of compiling everything a second time for -race.
+	// race runs the project's tests under the race detector: the presets'
+	// SQLite variants, and a cover set only when it holds a feature no
+	// project before it ran under -race. So every feature's tests run with
+	// -race once, while the PostgreSQL variants and the rest of the cover,
+	// which test the other dialect and the combinations, reuse the plain
+	// build of go build and go vet instead of compiling everything a
+	// second time for -race.
 	race bool
 }
 
@@ -68,11 +69,21 @@ func projects(t *testing.T, reg *generator.Registry) []project {
 			add(project{name: "p-" + name + "-pg", preset: name, features: pg})
 		}
 	}
+	raced := map[string]bool{}
+	for _, p := range out {
+		for _, f := range p.features {
+			raced[f] = raced[f] || p.race
+		}
+	}
 	cover := reg.PairwiseCover()
 	t.Logf("pairwise cover: %d sets", len(cover))
 	for i, set := range cover {
-		t.Logf("  cover-%d: %s", i+1, strings.Join(set, ","))
-		add(project{name: fmt.Sprintf("cover-%d", i+1), features: set})
+		race := slices.ContainsFunc(set, func(f string) bool { return !raced[f] })
+		for _, f := range set {
+			raced[f] = raced[f] || race
+		}
+		t.Logf("  cover-%d: %s (race: %t)", i+1, strings.Join(set, ","), race)
+		add(project{name: fmt.Sprintf("cover-%d", i+1), features: set, race: race})
 	}
 	return out
 }
