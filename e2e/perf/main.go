@@ -487,7 +487,8 @@ func sameBytes(chainURL, bareURL, path, origin string) error {
 	mask := func(s []byte) []byte {
 		return perRequest.ReplaceAllFunc(s, func(m []byte) []byte {
 			k, v, _ := bytes.Cut(m, []byte(": "))
-			return append(append(k, ": "...), bytes.Repeat([]byte("*"), len(v)-1)...)
+			out := append(append(slices.Clip(k), ": "...), bytes.Repeat([]byte("*"), len(v)-1)...)
+			return append(out, '\r')
 		})
 	}
 	if ma, mb := mask(a), mask(b); !bytes.Equal(ma, mb) {
