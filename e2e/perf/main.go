@@ -4,11 +4,14 @@
 //
 // It generates a project from a preset (or takes one with -dir), builds its
 // server and starts it on 127.0.0.1 with a rate limit high enough never to
-// refuse and CORS on. It creates an item and records the exact answer to
-// GET /api/v1/items/{id}: a JSON route served by huma through the whole
-// middleware chain (request id, client IP, access log, recovery, security
-// headers, CORS, body limit, rate limit, and whatever features add, such as
-// tracing and metrics). Then it starts a bare net/http server (this program
+// refuse and CORS on. For each path of -paths it records the exact answer
+// to a GET: by default GET /api/v1/items/{id} of an item it creates (a JSON
+// route served by huma through the whole middleware chain: request id,
+// client IP, access log, recovery, security headers, CORS, body limit, rate
+// limit, and whatever features add, such as tracing and metrics; and the
+// database query), then GET /health/live (the chain without huma, the
+// database or the rate limit, which exempts probes: the chain's own cost,
+// as issue 17 first measured it). Then it starts a bare net/http server (this program
 // again, as "perf bare") that answers every request with exactly those
 // bytes: the same status, headers and body. It checks that the two answers
 // are byte-identical except for the values that change per request (Date,
@@ -80,7 +83,7 @@ type options struct {
 	dir      string
 	work     string
 	keep     bool
-	path     string
+	paths    string
 	origin   string
 	rounds   int
 	duration time.Duration
@@ -104,7 +107,7 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "an already generated project to measure (nothing is generated)")
 	flag.StringVar(&o.work, "work", "", "work directory (default: a temporary one, removed afterwards unless -keep)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
-	flag.StringVar(&o.path, "path", "", "path to GET (default: /api/v1/items/{id} of an item created first)")
+	flag.StringVar(&o.paths, "paths", "item,/health/live", "comma-separated paths to GET, one comparison each; item: /api/v1/items/{id} of an item created first")
 	flag.StringVar(&o.origin, "origin", "", "Origin header wrk sends (default: the first CORS_ALLOWED_ORIGINS entry)")
 	flag.IntVar(&o.rounds, "rounds", 4, "rounds of A (chain) then B (bare)")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured wrk run")
@@ -192,99 +195,131 @@ func run(ctx context.Context, o options) (err error) {
 		origins := lookup(env, "CORS_ALLOWED_ORIGINS")
 		origin, _, _ = strings.Cut(origins, ",")
 	}
-	path := o.path
-	if path == "" {
-		if path, err = createItem(chainURL, origin); err != nil {
-			return err
-		}
-	}
-	ans, err := capture(chainURL+path, origin)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("route    GET %s: %d, %d header fields, %d bytes of body\n", path, ans.Status, len(ans.Header), len(ans.Body))
-
-	// B: the bare server, answering the same bytes.
-	answerFile := filepath.Join(work, "answer.json")
-	b, _ := json.Marshal(ans)
-	if err := os.WriteFile(answerFile, b, 0o644); err != nil {
-		return err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	bport, err := freePort()
-	if err != nil {
-		return err
-	}
-	bareCmd := exec.Command(self, "bare", "-answer", answerFile, "-addr", fmt.Sprintf("127.0.0.1:%d", bport))
-	bareCmd.Stderr = os.Stderr
-	if err := bareCmd.Start(); err != nil {
-		return err
-	}
-	defer stop(bareCmd)
-	bareURL := fmt.Sprintf("http://127.0.0.1:%d", bport)
-	if err := waitReady(ctx, bareURL+path); err != nil {
-		return err
-	}
-	if err := sameBytes(chainURL, bareURL, path, origin); err != nil {
-		return err
-	}
-
-	// wrk, A B A B.
 	script := filepath.Join(work, "report.lua")
 	if err := os.WriteFile(script, []byte(reportLua), 0o644); err != nil {
 		return err
 	}
-	w := wrkRunner{script: script, origin: origin, threads: o.threads, conns: o.conns}
+	m := measurer{
+		o: o, work: work, chainURL: chainURL, chainPID: chain.Process.Pid, logs: logs,
+		wrk: wrkRunner{script: script, origin: origin, threads: o.threads, conns: o.conns},
+	}
 	fmt.Printf("wrk      -t%d -c%d, %d rounds of %v each, warm-up %v; Origin: %s\n", o.threads, o.conns, o.rounds, o.duration, o.warmup, origin)
-	if o.warmup > 0 {
-		for _, u := range []string{chainURL, bareURL} {
-			if _, err := w.run(u+path, o.warmup); err != nil {
+	ok := true
+	for _, path := range strings.Split(o.paths, ",") {
+		if path == "item" {
+			if path, err = createItem(chainURL, origin); err != nil {
 				return err
 			}
 		}
+		met, err := m.measure(ctx, path)
+		if err != nil {
+			return err
+		}
+		ok = ok && met
 	}
-	logged0 := logs.lines.Load()
+	if !ok && o.check {
+		return errors.New("targets missed")
+	}
+	return nil
+}
+
+// measurer runs the comparison for one path after another against the
+// running generated server.
+type measurer struct {
+	o        options
+	work     string
+	chainURL string
+	chainPID int
+	logs     *lineCounter
+	wrk      wrkRunner
+}
+
+// measure records the chain's answer to GET path, starts a bare server
+// answering it, runs wrk A B A B and reports. It says whether the targets
+// are met.
+func (m measurer) measure(ctx context.Context, path string) (bool, error) {
+	o, w, chainURL, origin := m.o, m.wrk, m.chainURL, m.wrk.origin
+	ans, err := capture(chainURL+path, origin)
+	if err != nil {
+		return false, err
+	}
+	fmt.Printf("\n== GET %s: %d, %d header fields, %d bytes of body\n", path, ans.Status, len(ans.Header), len(ans.Body))
+
+	// B: the bare server, answering the same bytes.
+	answerFile := filepath.Join(m.work, "answer.json")
+	b, _ := json.Marshal(ans)
+	if err := os.WriteFile(answerFile, b, 0o644); err != nil {
+		return false, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return false, err
+	}
+	bport, err := freePort()
+	if err != nil {
+		return false, err
+	}
+	bareCmd := exec.Command(self, "bare", "-answer", answerFile, "-addr", fmt.Sprintf("127.0.0.1:%d", bport))
+	bareCmd.Stderr = os.Stderr
+	if err := bareCmd.Start(); err != nil {
+		return false, err
+	}
+	defer stop(bareCmd)
+	bareURL := fmt.Sprintf("http://127.0.0.1:%d", bport)
+	if err := waitReady(ctx, bareURL+path); err != nil {
+		return false, err
+	}
+	if err := sameBytes(chainURL, bareURL, path, origin); err != nil {
+		return false, err
+	}
+
+	// wrk, A B A B.
+	if o.warmup > 0 {
+		for _, u := range []string{chainURL, bareURL} {
+			if _, err := w.run(u+path, o.warmup); err != nil {
+				return false, err
+			}
+		}
+	}
+	logged0 := m.logs.lines.Load()
 	var chainRuns, bareRuns []result
 	var chainRequests int64
-	fmt.Printf("\n%-5s %-6s %10s %9s %9s %9s %9s %6s\n", "round", "server", "req/s", "p50", "p90", "p99", "max", "load")
+	fmt.Printf("%-5s %-6s %10s %9s %9s %9s %9s %9s %6s\n", "round", "server", "req/s", "p50", "p90", "p99", "max", "CPU/req", "load")
 	for i := 1; i <= o.rounds; i++ {
 		for _, s := range []struct {
 			name string
 			url  string
+			pid  int
 			runs *[]result
-		}{{"chain", chainURL, &chainRuns}, {"bare", bareURL, &bareRuns}} {
+		}{{"chain", chainURL, m.chainPID, &chainRuns}, {"bare", bareURL, bareCmd.Process.Pid, &bareRuns}} {
+			cpu0 := processCPU(s.pid)
 			r, err := w.run(s.url+path, o.duration)
 			if err != nil {
-				return err
+				return false, err
 			}
+			r.cpu = (processCPU(s.pid) - cpu0) / float64(r.requests) * 1e6
 			if s.name == "chain" {
 				chainRequests += r.requests
 			}
 			*s.runs = append(*s.runs, r)
-			fmt.Printf("%-5d %-6s %10.0f %9s %9s %9s %9s %6.2f\n", i, s.name, r.rps, us(r.p50), us(r.p90), us(r.p99), us(r.max), r.load)
+			fmt.Printf("%-5d %-6s %10.0f %9s %9s %9s %9s %9s %6.2f\n", i, s.name, r.rps, us(r.p50), us(r.p90), us(r.p99), us(r.max), us(r.cpu), r.load)
 		}
 	}
 
 	// Every request the chain served logged one line (give the pipe a moment).
 	deadline := time.Now().Add(10 * time.Second)
-	for logs.lines.Load()-logged0 < chainRequests && time.Now().Before(deadline) {
+	for m.logs.lines.Load()-logged0 < chainRequests && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	logged := logs.lines.Load() - logged0
-	fmt.Printf("\naccess log: %d lines for %d requests measured\n", logged, chainRequests)
+	logged := m.logs.lines.Load() - logged0
+	fmt.Printf("access log: %d lines for %d requests measured\n", logged, chainRequests)
 
 	ok := report(chainRuns, bareRuns)
 	if logged < chainRequests {
 		fmt.Println("MISSED: fewer log lines than requests")
 		ok = false
 	}
-	if !ok && o.check {
-		return errors.New("targets missed")
-	}
-	return nil
+	return ok, nil
 }
 
 // generate writes the project with this repository's omnistack.
@@ -428,7 +463,7 @@ func createItem(base, origin string) (string, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("POST /api/v1/items: %d %s (pass -path for a project without it)", resp.StatusCode, body)
+		return "", fmt.Errorf("POST /api/v1/items: %d %s (pass -paths without item for a project without items)", resp.StatusCode, body)
 	}
 	var it struct{ ID int64 }
 	if err := json.Unmarshal(body, &it); err != nil || it.ID == 0 {
@@ -444,8 +479,8 @@ type answer struct {
 	Body   []byte
 }
 
-// capture records the chain's answer to a GET of url. Date is left out:
-// net/http sets it on both servers.
+// capture records the chain's answer to a GET of url. Date and
+// Content-Length are left out: net/http sets them on both servers.
 func capture(url, origin string) (*answer, error) {
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.Header.Set("Origin", origin)
@@ -466,6 +501,8 @@ func capture(url, origin string) (*answer, error) {
 	}
 	h := resp.Header.Clone()
 	h.Del("Date")
+	h.Del("Content-Length") // net/http computes it, and writes it after Date, for both
+
 	return &answer{Status: resp.StatusCode, Header: h, Body: body}, nil
 }
 
@@ -547,6 +584,7 @@ type result struct {
 	rps                 float64
 	p50, p90, p99, max  float64 // µs
 	load                float64 // 1-minute load average at the end of the run
+	cpu                 float64 // µs of CPU (user + system) the server spent per request
 	errors, non2xxOr3xx int64
 }
 
@@ -575,6 +613,23 @@ func (w wrkRunner) run(url string, d time.Duration) (result, error) {
 		return r, fmt.Errorf("wrk %s: %d socket errors, %d answers not 2xx/3xx (rate limited?)", url, r.errors, r.non2xxOr3xx)
 	}
 	return r, nil
+}
+
+// processCPU returns the CPU time (user + system, in seconds) process pid
+// has used, from /proc/<pid>/stat (in USER_HZ ticks, 100 a second on Linux).
+func processCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
 }
 
 func loadAverage() float64 {
@@ -618,7 +673,22 @@ func report(chain, bare []result) bool {
 	okT, okL := tr >= minThroughputRatio, lr <= maxP99Ratio
 	fmt.Printf("chain/bare req/s: %.3f of the medians (per round %s), target >= %.2f: %s\n", tr, spanOf(ratios(rps), "%.3f"), minThroughputRatio, verdict(okT))
 	fmt.Printf("chain/bare p99:   %.3f of the medians (per round %s), target <= %.2f: %s\n", lr, spanOf(ratios(p99), "%.3f"), maxP99Ratio, verdict(okL))
+	// On a machine other work loads, wrk's figures move with that load;
+	// the CPU each server spends per request does not, much. bare/chain CPU
+	// is the throughput ratio the servers would reach on cores of their own
+	// (wrk's own CPU aside).
+	cpu := func(r result) float64 { return r.cpu }
+	fmt.Printf("CPU per request: chain %s, bare %s; bare/chain %.3f of the medians (per round %s)\n",
+		spanOf(get(chain, cpu), "%.1fµs"), spanOf(get(bare, cpu), "%.1fµs"), median(get(bare, cpu))/median(get(chain, cpu)), spanOf(inverse(ratios(cpu)), "%.3f"))
 	return okT && okL
+}
+
+func inverse(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = 1 / x
+	}
+	return out
 }
 
 func verdict(ok bool) string {
