@@ -66,14 +66,20 @@ func Chain(h http.Handler, o ChainOptions) http.Handler {
 type ctxKey struct{}
 
 // requestInfo is what the chain keeps about a request in its context: one
-// value, so the chain adds one context layer instead of one per fact.
+// value, so the chain adds one context layer and one allocation instead of
+// one per fact. It also holds what the chain would otherwise allocate on
+// its own for every request: the X-Request-ID field value and the access
+// log's response recorder.
 type requestInfo struct {
-	id     string       // set by RequestID
-	client netip.Addr   // set by clientIP
-	route  string       // the matched ServeMux pattern, set by Routes
-	base   *slog.Logger // set by AccessLog
-	once   sync.Once
-	log    *slog.Logger // base with the request id, made on first use
+	id       string       // set by RequestID
+	idHeader [1]string    // the X-Request-ID response field: id
+	client   netip.Addr   // set by clientIP
+	route    string       // the matched ServeMux pattern, set by Routes
+	base     *slog.Logger // set by AccessLog
+	once     sync.Once
+	log      *slog.Logger   // base with the request id, made on first use
+	rec      statusRecorder // AccessLog's writer
+	miss     missWriter     // Routes' writer
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -89,20 +95,36 @@ const RequestIDHeader = "X-Request-ID"
 var requestIDKey = http.CanonicalHeaderKey(RequestIDHeader)
 
 // RequestID gives every request an id: the caller's X-Request-ID when it is
-// short and plain, a random one otherwise. The id is echoed in the response.
+// short and plain, a random one otherwise (see newRequestID). The id is
+// echoed in the response.
 func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var id string
+		info := &requestInfo{}
 		if v := r.Header[requestIDKey]; len(v) == 1 && validRequestID(v[0]) {
-			id = v[0]
+			info.id = v[0]
 		} else {
-			var b [16]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			info.id = newRequestID()
 		}
-		w.Header()[requestIDKey] = []string{id}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &requestInfo{id: id})))
+		// The field's value slice lives in info: no allocation of its own.
+		// A handler that sets the field replaces the slice (Set) or appends
+		// past its capacity of one (Add), so info.id never changes.
+		info.idHeader[0] = info.id
+		w.Header()[requestIDKey] = info.idHeader[:]
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
 	})
+}
+
+// newRequestID returns 32 hex digits of 128 random bits from crypto/rand:
+// unique without coordination between instances, and unguessable, so an
+// id seen in one response tells nothing about any other request (not even
+// how many there were, as a counter would). On Linux 6.11 and later
+// crypto/rand reads the vDSO getrandom, without a system call.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	var s [32]byte
+	hex.Encode(s[:], b[:])
+	return string(s[:])
 }
 
 func validRequestID(id string) bool {
@@ -161,18 +183,16 @@ func Logger(ctx context.Context) *slog.Logger {
 	return info.log
 }
 
-// setRoute records the matched route pattern for the access log.
-func setRoute(ctx context.Context, pattern string) {
-	if info := infoFrom(ctx); info != nil {
-		info.route = pattern
-	}
-}
-
 // AccessLog logs one line per request: method, route pattern, path, query
 // (with the values of secret-bearing parameters replaced, see RedactQuery),
 // status, bytes, duration and request id. It also makes Logger work for the
 // request.
+//
+// The line goes straight to the logger's handler, as slog.Logger.LogAttrs
+// would send it but without the runtime.Callers call LogAttrs makes for
+// every record: the source it finds would be this function, every time.
 func AccessLog(log *slog.Logger) Middleware {
+	handler := log.Handler()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -182,8 +202,17 @@ func AccessLog(log *slog.Logger) Middleware {
 				r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
 			}
 			info.base = log
-			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			rec := &info.rec
+			if rec.ResponseWriter != nil { // a second AccessLog in one chain
+				rec = &statusRecorder{}
+			}
+			*rec = statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
+			ctx := r.Context()
+			if !handler.Enabled(ctx, slog.LevelInfo) {
+				return
+			}
+			end := time.Now()
 			attrs := [...]slog.Attr{
 				slog.String("request_id", info.id),
 				slog.String("method", r.Method),
@@ -191,7 +220,7 @@ func AccessLog(log *slog.Logger) Middleware {
 				slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status),
 				slog.Int64("bytes", rec.bytes),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", end.Sub(start)),
 				{},
 			}
 			n := len(attrs) - 1
@@ -199,7 +228,9 @@ func AccessLog(log *slog.Logger) Middleware {
 				attrs[n] = slog.String("query", RedactQuery(r.URL.RawQuery))
 				n++
 			}
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
+			line := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+			line.AddAttrs(attrs[:n]...) // one call: the record grows once
+			_ = handler.Handle(ctx, line)
 		})
 	}
 }
@@ -219,21 +250,24 @@ const Redacted = "REDACTED"
 // "ticket=REDACTED&channel=x". Names are compared after unescaping, so
 // "%74oken" is redacted too. Use it wherever a URL is logged or traced.
 func RedactQuery(raw string) string {
-	var b strings.Builder
-	for i, pair := range strings.Split(raw, "&") {
-		if i > 0 {
-			b.WriteByte('&')
+	var b strings.Builder // written only from the first value replaced
+	done := 0             // raw[:done] is in b
+	for pos, rest := 0, raw; ; {
+		pair, next, more := strings.Cut(rest, "&")
+		if name, _, hasValue := strings.Cut(pair, "="); hasValue && isSensitiveParam(name) {
+			b.WriteString(raw[done : pos+len(name)+1]) // up to and with the "="
+			b.WriteString(Redacted)
+			done = pos + len(pair)
 		}
-		name, _, hasValue := strings.Cut(pair, "=")
-		if !isSensitiveParam(name) {
-			b.WriteString(pair)
-			continue
+		if !more {
+			break
 		}
-		b.WriteString(name)
-		if hasValue {
-			b.WriteString("=" + Redacted)
-		}
+		pos, rest = pos+len(pair)+1, next
 	}
+	if b.Len() == 0 {
+		return raw // nothing to hide: no copy
+	}
+	b.WriteString(raw[done:])
 	return b.String()
 }
 

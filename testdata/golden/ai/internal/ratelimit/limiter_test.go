@@ -223,6 +223,56 @@ func TestTrustedProxyKeysByClient(t *testing.T) {
 	}
 }
 
+// Inside httpx.Chain the limiter keys by the client the chain resolved,
+// without resolving it again; outside, by its own ClientIP.
+func TestLimiterUsesTheChainsClient(t *testing.T) {
+	trusted := httpx.NewClientIP([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
+	calls := 0
+	resolve := func(r *http.Request) netip.Addr { calls++; return trusted.Of(r) }
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/items", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	lim, err := New(Config{Default: Spec{Limit: 1, Window: time.Minute}, Mux: mux, ClientIP: resolve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httpx.Chain(httpx.Routes(mux), httpx.ChainOptions{
+		Log: slog.New(slog.DiscardHandler), MaxBodyBytes: 1 << 10, ClientIP: resolve,
+		Guard: []httpx.Middleware{lim.Middleware},
+	})
+	if w := get(h, "GET", "/api/v1/items", "10.0.0.1:80", "5.6.7.8"); w.Code != http.StatusNoContent {
+		t.Fatalf("first request: status %d", w.Code)
+	}
+	if calls != 1 {
+		t.Fatalf("client resolved %d times for one request, want once (by the chain)", calls)
+	}
+	// The same client through the proxy is over its limit; another is not.
+	if w := get(h, "GET", "/api/v1/items", "10.0.0.2:80", "5.6.7.8"); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("same client: status %d, want 429", w.Code)
+	}
+	if w := get(h, "GET", "/api/v1/items", "10.0.0.1:80", "5.6.7.9"); w.Code != http.StatusNoContent {
+		t.Fatalf("another client: status %d, want 204", w.Code)
+	}
+	// Without the chain, the limiter resolves the client itself.
+	calls = 0
+	if w := get(lim.Middleware(mux), "GET", "/api/v1/items", "10.0.0.1:80", "5.6.7.10"); w.Code != http.StatusNoContent || calls != 1 {
+		t.Fatalf("outside the chain: status %d, %d resolutions; want 204, 1", w.Code, calls)
+	}
+}
+
+// The RateLimit field value is built the same for short and long policy
+// names (a per-route policy is named by its pattern).
+func TestRateLimitFieldValue(t *testing.T) {
+	for _, name := range []string{"default", "GET /api/v1/" + strings.Repeat("x", 200) + "/{id}"} {
+		p := newPolicy(name, Spec{Limit: 60, Window: time.Minute})
+		if got, want := p.rateLimit(1_000_000_000, 60), strconv.Quote(name)+";r=1000000000;t=60"; got != want {
+			t.Errorf("rateLimit = %q, want %q", got, want)
+		}
+		if got, want := p.rateLimit(0, 0), strconv.Quote(name)+";r=0;t=0"; got != want {
+			t.Errorf("rateLimit = %q, want %q", got, want)
+		}
+	}
+}
+
 func TestIPv6LimitedPer64(t *testing.T) {
 	h := newTestLimiter(t, Config{Default: Spec{Limit: 2, Window: time.Minute}})
 	get(h, "GET", "/api/v1/items", "[2001:db8:1:2::1]:80", "")

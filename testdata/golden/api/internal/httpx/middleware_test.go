@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testChain is the full chain around a small mux: /ok, /panic, /echo
@@ -180,10 +182,21 @@ func TestRedactQuery(t *testing.T) {
 		{"%74oken=x", "%74oken=REDACTED"},         // escaped name
 		{"tokens=x&mykey=y", "tokens=x&mykey=y"},  // whole names only
 		{"a=%zz&token=x", "a=%zz&token=REDACTED"}, // malformed escapes elsewhere kept
+		{"&&token=x&&", "&&token=REDACTED&&"},     // empty pairs kept
+		{"a=1&key=k=v&b", "a=1&key=REDACTED&b"},   // the value runs to the next &
+		{"code=1&x=2&state=3", "code=REDACTED&x=2&state=REDACTED"},
 	} {
 		if got := RedactQuery(tc.in); got != tc.want {
 			t.Errorf("RedactQuery(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// A query without secrets is logged as it is, without a copy.
+func TestRedactQueryWithoutSecretsAllocatesNothing(t *testing.T) {
+	raw := "page=2&sort=name&tokens=x&q=a%20b"
+	if n := testing.AllocsPerRun(100, func() { _ = RedactQuery(raw) }); n != 0 {
+		t.Fatalf("%v allocations, want 0", n)
 	}
 }
 
@@ -309,10 +322,17 @@ func FuzzClientIP(f *testing.F) {
 	f.Add("1.2.3.4:80", "5.6.7.8")
 	f.Add("10.0.0.1:80", ",,, ,[::1]:80,10.0.0.9")
 	f.Add("[::ffff:10.0.0.1]:1", "garbage, 10.2.3.4")
+	f.Add("::1:80", "")             // an IPv6 address, not host:port
+	f.Add("[fe80::1%eth0]:443", "") // zone dropped
+	f.Add("1.2.3.4:99999", "")      // port out of range: still the host
+	f.Add("[1.2.3.4]:80", "")
 	f.Fuzz(func(t *testing.T, remote, xff string) {
 		r := &http.Request{RemoteAddr: remote, Header: http.Header{"X-Forwarded-For": {xff}}}
 		got := c.Of(r)
 		peer := parseHop(remote)
+		if p := parsePeer(remote); p != peer {
+			t.Fatalf("parsePeer(%q) = %v, parseHop = %v", remote, p, peer)
+		}
 		if peer.IsValid() && !c.isTrusted(peer) {
 			if got != peer {
 				t.Fatalf("untrusted peer %v: got %v", peer, got)
@@ -362,6 +382,15 @@ func BenchmarkChain(b *testing.B) {
 	}
 }
 
+// BenchmarkNewRequestID is the cost of a fresh id: 16 bytes from
+// crypto/rand (vDSO getrandom on Linux 6.11+) and their hex digits.
+func BenchmarkNewRequestID(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = newRequestID()
+	}
+}
+
 // discardWriter is a ResponseWriter that keeps nothing, so the benchmark
 // measures the middleware rather than a recorder.
 type discardWriter struct{ h http.Header }
@@ -397,6 +426,207 @@ func TestChainResolvesClientIP(t *testing.T) {
 	if _, ok := ClientIPFrom(context.Background()); ok {
 		t.Errorf("ClientIPFrom outside a request reported an address")
 	}
+}
+
+// The chain resolves the client of a plain peer without allocating: net/http
+// gives RemoteAddr as host:port, parsed as such first.
+func TestClientIPOfPeerAllocatesNothing(t *testing.T) {
+	c := NewClientIP([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
+	for _, remote := range []string{"203.0.113.7:41000", "[2001:db8::1]:443"} {
+		r := &http.Request{RemoteAddr: remote, Header: http.Header{}}
+		if n := testing.AllocsPerRun(100, func() { c.Of(r) }); n != 0 {
+			t.Errorf("Of(%s): %v allocations, want 0", remote, n)
+		}
+		if got, want := c.Of(r), netip.MustParseAddrPort(remote).Addr(); got != want {
+			t.Errorf("Of(%s) = %v, want %v", remote, got, want)
+		}
+	}
+}
+
+// Fresh request ids are 128 random bits: never repeated, never sequential.
+func TestNewRequestIDUnique(t *testing.T) {
+	seen := make(map[string]bool, 10_000)
+	for range 10_000 {
+		id := newRequestID()
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("id %q: want 32 lower-case hex digits", id)
+		}
+		if seen[id] {
+			t.Fatalf("id %q repeated", id)
+		}
+		seen[id] = true
+	}
+}
+
+// The X-Request-ID value slice is shared with the request's info: a
+// handler setting or adding the field changes the response, never the id
+// the request's logs carry.
+func TestRequestIDFieldSharedSafely(t *testing.T) {
+	var logs bytes.Buffer
+	var fromCtx string
+	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()[requestIDKey][0] = "changed-in-place"
+		w.Header().Add(RequestIDHeader, "added")
+		w.Header().Set(RequestIDHeader, "set")
+		fromCtx = RequestIDFrom(r.Context())
+	}), ChainOptions{Log: slog.New(slog.NewJSONHandler(&logs, nil)), MaxBodyBytes: 1 << 10})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set(RequestIDHeader, "caller-id")
+	w := serve(h, r)
+	if got := w.Header().Get(RequestIDHeader); got != "set" {
+		t.Fatalf("response X-Request-ID = %q, want the handler's", got)
+	}
+	var line struct {
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log line %q: %v", logs.String(), err)
+	}
+	if fromCtx != "caller-id" || line.RequestID != "caller-id" {
+		t.Fatalf("RequestIDFrom = %q, logged %q; want caller-id in both", fromCtx, line.RequestID)
+	}
+}
+
+// The access line is a complete slog record: time, level, message and
+// every field, with the handler's types (numbers for status, bytes and
+// duration), and no source (it would always be AccessLog).
+func TestAccessLogLine(t *testing.T) {
+	var logs bytes.Buffer
+	h, _ := testChain(t, ChainOptions{Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	before := time.Now()
+	serve(h, httptest.NewRequest("GET", "/ok", nil))
+	var rec map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &rec); err != nil {
+		t.Fatalf("log line %q: %v", logs.String(), err)
+	}
+	for key, want := range map[string]any{"level": "INFO", "msg": "request", "method": "GET", "route": "GET /ok", "path": "/ok", "status": float64(200), "bytes": float64(2)} {
+		if rec[key] != want {
+			t.Errorf("%s = %v (%T), want %v", key, rec[key], rec[key], want)
+		}
+	}
+	if id, _ := rec["request_id"].(string); len(id) != 32 {
+		t.Errorf("request_id = %v, want a fresh id", rec["request_id"])
+	}
+	if d, ok := rec["duration"].(float64); !ok || d < 0 {
+		t.Errorf("duration = %v, want nanoseconds", rec["duration"])
+	}
+	if at, err := time.Parse(time.RFC3339Nano, fmt.Sprint(rec["time"])); err != nil || at.Before(before.Truncate(time.Millisecond)) {
+		t.Errorf("time = %v, want the time of the request", rec["time"])
+	}
+	if _, ok := rec["source"]; ok {
+		t.Errorf("source logged: %v", rec["source"])
+	}
+	if len(rec) != 10 {
+		t.Errorf("log line has %d fields, want 10: %v", len(rec), rec)
+	}
+}
+
+// The access line honours the handler's level: at warn, none.
+func TestAccessLogRespectsLevel(t *testing.T) {
+	var logs bytes.Buffer
+	h, _ := testChain(t, ChainOptions{Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if w := serve(h, httptest.NewRequest("GET", "/ok", nil)); w.Code != 200 {
+		t.Fatalf("status %d", w.Code)
+	}
+	if logs.Len() != 0 {
+		t.Fatalf("logged at warn level: %s", logs.String())
+	}
+}
+
+// Two access logs in one chain each record the response: the recorder the
+// first keeps in the request's info is not reused by the second.
+func TestNestedAccessLogs(t *testing.T) {
+	var outer, inner bytes.Buffer
+	h := RequestID(AccessLog(slog.New(slog.NewJSONHandler(&outer, nil)))(AccessLog(slog.New(slog.NewJSONHandler(&inner, nil)))(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusTeapot)
+			_, _ = w.Write([]byte("tea"))
+		}))))
+	if w := serve(h, httptest.NewRequest("GET", "/", nil)); w.Code != http.StatusTeapot || w.Body.String() != "tea" {
+		t.Fatalf("answer %d %q", w.Code, w.Body)
+	}
+	for name, logs := range map[string]*bytes.Buffer{"outer": &outer, "inner": &inner} {
+		if !strings.Contains(logs.String(), `"status":418`) || !strings.Contains(logs.String(), `"bytes":3`) {
+			t.Errorf("%s access log %q: want status 418, 3 bytes", name, logs.String())
+		}
+	}
+}
+
+// Routes replaces only the mux's own 404 and 405: a route that answers 404
+// itself keeps its body, and the access log names the route it reached,
+// also when its handler panics.
+func TestRoutesReplaceOnlyTheMuxAnswers(t *testing.T) {
+	var logs bytes.Buffer
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("no thing " + r.PathValue("id")))
+	})
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	h := Chain(Routes(mux), ChainOptions{Log: slog.New(slog.NewJSONHandler(&logs, nil)), MaxBodyBytes: 1 << 10})
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		contentType  string
+		body, route  string
+	}{
+		{"GET", "/things/7", 404, "", "no thing 7", "GET /things/{id}"},
+		{"GET", "/nothing", 404, ProblemContentType, "No route matches GET /nothing.", ""},
+		{"POST", "/things/7", 405, ProblemContentType, "Method POST is not allowed here", ""},
+		{"GET", "/panic", 500, ProblemContentType, "Internal error.", "GET /panic"},
+	} {
+		logs.Reset()
+		w := serve(h, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.body) || (tc.contentType != "" && w.Header().Get("Content-Type") != tc.contentType) {
+			t.Errorf("%s %s: %d %q %q; want %d %q with %q", tc.method, tc.path, w.Code, w.Header().Get("Content-Type"), w.Body, tc.status, tc.contentType, tc.body)
+		}
+		if tc.status == 405 && w.Header().Get("Allow") != "GET, HEAD" {
+			t.Errorf("405 Allow = %q, want GET, HEAD", w.Header().Get("Allow"))
+		}
+		lines := bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n"))
+		var line struct{ Route string } // the access line is the last; a panic is logged before it
+		if err := json.Unmarshal(lines[len(lines)-1], &line); err != nil || line.Route != tc.route {
+			t.Errorf("%s %s: logged route %q (%v), want %q", tc.method, tc.path, line.Route, err, tc.route)
+		}
+	}
+}
+
+// chainAllocs is the most the base chain may allocate for a GET with an
+// allowed Origin, through a trusted proxy: its budget toward the service's
+// < 20 per request (BenchmarkChain in internal/app measures them all).
+const chainAllocs = 7
+
+// raceEnabled is set by race_test.go under the race detector, which
+// changes allocation counts.
+var raceEnabled bool
+
+func TestChainAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts; run without -race")
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux := http.NewServeMux()
+	mux.Handle("GET /items/{id}", ok)
+	h := Chain(Routes(mux), ChainOptions{
+		Log:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		HSTS:         true,
+		CORSOrigins:  []string{"https://app.example.com"},
+		MaxBodyBytes: 1 << 20,
+		ClientIP:     NewClientIP([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}).Of,
+	})
+	r := httptest.NewRequest("GET", "/items/42?page=2", nil)
+	r.RemoteAddr = "10.0.0.1:41000"
+	r.Header.Set("X-Forwarded-For", "203.0.113.7")
+	r.Header.Set("Origin", "https://app.example.com")
+	w := &discardWriter{h: http.Header{}}
+	n := testing.AllocsPerRun(200, func() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	})
+	if n > chainAllocs {
+		t.Fatalf("the chain allocates %v times per request, budget %d", n, chainAllocs)
+	}
+	t.Logf("%v allocations per request", n)
 }
 
 // Feature middleware runs by stage: Outer, Route, Guard, Inner, each in the

@@ -61,7 +61,9 @@ type Config struct {
 	// Mux is the service's router: it tells the route pattern of a request
 	// and checks that every pattern in Routes is registered.
 	Mux *http.ServeMux
-	// ClientIP resolves the client of a request (httpx.ClientIP.Of).
+	// ClientIP resolves the client of a request (httpx.ClientIP.Of) that
+	// did not come through httpx.Chain; in the chain, the limiter uses the
+	// address the chain resolved (httpx.ClientIPFrom), with the same rules.
 	ClientIP func(*http.Request) netip.Addr
 	// Exempt says which requests are never limited; nil: IsExempt.
 	Exempt func(*http.Request) bool
@@ -83,6 +85,18 @@ func newPolicy(name string, spec Spec) *policy {
 		quoted: q,
 		header: []string{q + ";q=" + strconv.Itoa(spec.Limit) + ";w=" + strconv.Itoa(int(spec.Window/time.Second))},
 	}
+}
+
+// rateLimit is the RateLimit field value for r requests remaining and t
+// seconds until more quota, built on the stack: one allocation, the string.
+func (p *policy) rateLimit(r int, t int64) string {
+	var buf [128]byte
+	b := append(buf[:0], p.quoted...)
+	b = append(b, ";r="...)
+	b = strconv.AppendInt(b, int64(r), 10)
+	b = append(b, ";t="...)
+	b = strconv.AppendInt(b, t, 10)
+	return string(b)
 }
 
 // Limiter is the rate-limiting middleware.
@@ -185,7 +199,10 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 				p = l.routes[pattern]
 			}
 		}
-		client := l.clientIP(r)
+		client, ok := httpx.ClientIPFrom(r.Context()) // resolved once by the chain
+		if !ok {
+			client = l.clientIP(r)
+		}
 		if client.Is6() {
 			if block, err := client.Prefix(64); err == nil {
 				client = block.Addr()
@@ -207,7 +224,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		t := min(max(int64((d.Reset+time.Second-1)/time.Second), 0), int64(p.spec.Window/time.Second))
 		h := w.Header()
 		h[policyHeader] = p.header
-		h[rateLimitHeader] = []string{p.quoted + ";r=" + strconv.Itoa(d.Remaining) + ";t=" + strconv.FormatInt(t, 10)}
+		h[rateLimitHeader] = []string{p.rateLimit(d.Remaining, t)}
 		if d.Allowed {
 			next.ServeHTTP(w, r)
 			return

@@ -29,6 +29,7 @@ import (
 	"example.com/myapp/internal/app"
 	"example.com/myapp/internal/config"
 	"example.com/myapp/internal/db"
+	"example.com/myapp/internal/logging"
 )
 
 // A command is a subcommand a feature adds (see commands). Like migrate,
@@ -152,7 +153,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(rest) > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", rest)
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// The JSON log, written in batches (see logging.Writer): warnings and
+	// errors at once, the rest within LOG_FLUSH_INTERVAL, all on return.
+	out := logging.NewWriter(stdout, cfg.LogFlushInterval)
+	defer out.Close()
+	log := slog.New(logging.FlushFrom(slog.LevelWarn, slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}), out))
 	return serve(ctx, cfg, log, stderr)
 }
 

@@ -39,6 +39,11 @@ type Config struct {
 	// LogLevel (LOG_LEVEL): Minimum log level: debug, info, warn or error.
 	LogLevel slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 
+	// LogFlushInterval (LOG_FLUSH_INTERVAL): Log lines are written in batches
+	// at most this long after they are logged (warnings and errors at once); 0
+	// writes every line at once, at a cost per line.
+	LogFlushInterval time.Duration `env:"LOG_FLUSH_INTERVAL" envDefault:"50ms"`
+
 	// MigrateOnStart (MIGRATE_ON_START): Apply pending database migrations
 	// when the server starts.
 	MigrateOnStart bool `env:"MIGRATE_ON_START" envDefault:"true"`

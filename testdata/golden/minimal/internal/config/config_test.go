@@ -35,6 +35,7 @@ func TestLoadDefaults(t *testing.T) {
 		Env:               Development,
 		Port:              8080,
 		LogLevel:          slog.LevelInfo,
+		LogFlushInterval:  50 * time.Millisecond,
 		MigrateOnStart:    true,
 		ShutdownTimeout:   15 * time.Second,
 		ShutdownDrain:     0,

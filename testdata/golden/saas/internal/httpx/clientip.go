@@ -25,7 +25,7 @@ func NewClientIP(trusted []netip.Prefix) ClientIP {
 // Of returns the client address of r, or the zero Addr when RemoteAddr is
 // not an IP address (a request built by hand in a test, a Unix socket).
 func (c ClientIP) Of(r *http.Request) netip.Addr {
-	peer := parseHop(r.RemoteAddr)
+	peer := parsePeer(r.RemoteAddr)
 	if !peer.IsValid() || !c.isTrusted(peer) {
 		return peer
 	}
@@ -62,6 +62,16 @@ func (c ClientIP) isTrusted(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// parsePeer reads a RemoteAddr: "1.2.3.4:80" or "[::1]:80" from net/http,
+// parsed without the error (and its allocation) that parseHop's first try
+// would make on every request; anything else as parseHop does.
+func parsePeer(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone("")
+	}
+	return parseHop(s)
 }
 
 // parseHop reads "1.2.3.4", "1.2.3.4:80", "::1" or "[::1]:80", without

@@ -183,19 +183,34 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 
 // Routes wraps mux so that unknown routes (404) and known routes called
 // with the wrong method (405, with the Allow header the mux sets) answer
-// with problem details instead of the mux's plain text.
+// with problem details instead of the mux's plain text. It records the
+// matched pattern for the access log, even when the handler panics.
+//
+// The mux routes each request once: ServeMux.ServeHTTP sets r.Pattern
+// before it calls the handler, and its own 404 and 405 handlers are the
+// ones that run with no pattern, so missWriter knows them apart from a
+// route's 404 without a second lookup.
 func Routes(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			setRoute(r.Context(), pattern)
-			mux.ServeHTTP(w, r)
-			return
+		info := infoFrom(r.Context())
+		var m *missWriter
+		if info != nil && info.miss.r == nil {
+			m = &info.miss // no allocation of its own
+		} else {
+			m = &missWriter{}
 		}
-		mux.ServeHTTP(&missWriter{ResponseWriter: w, r: r}, r)
+		*m = missWriter{ResponseWriter: w, r: r}
+		defer func() {
+			if info != nil {
+				info.route = r.Pattern
+			}
+		}()
+		mux.ServeHTTP(m, r)
 	})
 }
 
-// missWriter replaces the body of the mux's own 404 and 405 responses.
+// missWriter replaces the body of the mux's own 404 and 405 responses, and
+// passes everything else through.
 type missWriter struct {
 	http.ResponseWriter
 	r       *http.Request
@@ -203,6 +218,10 @@ type missWriter struct {
 }
 
 func (m *missWriter) WriteHeader(status int) {
+	if m.r.Pattern != "" { // a route's own answer
+		m.ResponseWriter.WriteHeader(status)
+		return
+	}
 	switch status {
 	case http.StatusNotFound:
 		m.written = true
@@ -225,3 +244,6 @@ func (m *missWriter) Write(b []byte) (int, error) {
 	}
 	return m.ResponseWriter.Write(b)
 }
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (m *missWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
