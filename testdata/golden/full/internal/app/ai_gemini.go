@@ -1,0 +1,14 @@
+package app
+
+import (
+	"context"
+
+	"example.com/myapp/internal/ai/gemini"
+)
+
+// wireAIGemini registers Google Gemini with the AI gateway. Without its API key it
+// is listed as not configured, and calls fall back to the other providers.
+func (a *App) wireAIGemini(_ context.Context, w *wiring) error {
+	w.ai.Register(gemini.New(gemini.Config{APIKey: a.cfg.GoogleAPIKey, BaseURL: a.cfg.GoogleGeminiBaseURL, Model: a.cfg.GeminiDefaultModel}))
+	return nil
+}

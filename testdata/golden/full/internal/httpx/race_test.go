@@ -1,0 +1,5 @@
+//go:build race
+
+package httpx
+
+func init() { raceEnabled = true }
