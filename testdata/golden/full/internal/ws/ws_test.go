@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -510,7 +511,7 @@ func TestOversizedMessage(t *testing.T) {
 // is dropped within interval + timeout.
 func TestUnansweredPingsDrop(t *testing.T) {
 	cfg := testConfig()
-	cfg.PingInterval, cfg.PingTimeout = 500*time.Millisecond, 500*time.Millisecond
+	cfg.PingInterval, cfg.PingTimeout = 500*time.Millisecond, time.Second
 	s := start(t, cfg, ws.Deps{})
 	_ = s.connect(t, ada) // never read from
 	start := time.Now()
@@ -566,6 +567,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 	}
 	fast.SetReadLimit(1 << 20)
 	received := make(chan int, 1)
+	var got atomic.Int64
 	go func() {
 		n := 0
 		for {
@@ -573,6 +575,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 				received <- n
 				return
 			}
+			got.Add(1)
 			if n++; n == 400 {
 				received <- n
 				return
@@ -580,11 +583,13 @@ func TestSlowConsumerDropped(t *testing.T) {
 		}
 	}()
 	chunk := strings.Repeat("x", 64<<10)
-	for range 400 { // 25 MB: more than the socket buffers hold
+	for i := range 400 { // 25 MB: more than the socket buffers hold
+		// The fast reader keeps up: never more than half its send buffer
+		// behind, however slowly a loaded machine schedules it.
+		waitFor(t, 10*time.Second, "the fast client stopped reading", func() bool { return int64(i)-got.Load() <= int64(cfg.SendBuffer/2) })
 		if err := s.hub.SendToAll(context.Background(), chunk); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Millisecond) // the fast reader keeps up
 	}
 	waitFor(t, 10*time.Second, "the slow client is still connected", func() bool { return s.hub.Status().Connections == 1 })
 	if n := <-received; n != 400 {
