@@ -47,7 +47,14 @@ type UsageStore interface {
 // SQLStore is the UsageStore over the ai_usage table, portable between
 // SQLite and PostgreSQL. The UTC day is stored with each row, so budgets
 // and summaries group by it without date functions of either dialect.
-type SQLStore struct{ db *sql.DB }
+type SQLStore struct {
+	db *sql.DB
+	// InTx, when set, runs in the transaction that inserts each record, so
+	// what it writes (e.g. a billing meter's usage) is kept exactly when
+	// the record is; an error from it rolls the record back. Set it before
+	// the gateway serves.
+	InTx func(ctx context.Context, tx *sql.Tx, r UsageRecord) error
+}
 
 var _ UsageStore = (*SQLStore)(nil)
 
@@ -56,12 +63,25 @@ func NewSQLStore(db *sql.DB) *SQLStore { return &SQLStore{db: db} }
 
 // Record implements UsageStore.
 func (s *SQLStore) Record(ctx context.Context, r UsageRecord) error {
-	_, err := s.db.ExecContext(ctx,
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record ai usage: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	_, err = tx.ExecContext(ctx,
 		`INSERT INTO ai_usage (user_id, provider, model, input_tokens, output_tokens, cost_usd, latency_ms, status, day, created_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		r.UserID, r.Provider, r.Model, r.Usage.InputTokens, r.Usage.OutputTokens, r.CostUSD,
 		r.Latency.Milliseconds(), r.Status, Day(r.At), r.At.UTC().Truncate(time.Microsecond))
 	if err != nil {
+		return fmt.Errorf("record ai usage: %w", err)
+	}
+	if s.InTx != nil {
+		if err := s.InTx(ctx, tx, r); err != nil {
+			return fmt.Errorf("record ai usage: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record ai usage: %w", err)
 	}
 	return nil

@@ -2,6 +2,9 @@ package ai_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +46,45 @@ func TestSQLStore(t *testing.T) {
 	}
 	if rows, err := s.Summary(ctx, 0, ai.Day(today)); err != nil || len(rows) != 2 || rows[0].UserID != 1 || rows[1].UserID != 2 {
 		t.Fatalf("everyone's Summary = %+v, %v", rows, err)
+	}
+}
+
+// TestSQLStoreInTx checks the hook runs in the record's transaction: what
+// it writes is kept with the record, and its error rolls the record back.
+func TestSQLStoreInTx(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	s := ai.NewSQLStore(db)
+	at := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	var seen []ai.UsageRecord
+	s.InTx = func(ctx context.Context, tx *sql.Tx, r ai.UsageRecord) error {
+		var n int64
+		// The record is visible inside the transaction, not yet outside.
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ai_usage WHERE user_id = $1`, r.UserID).Scan(&n); err != nil {
+			return err
+		}
+		if n != int64(len(seen))+1 {
+			t.Errorf("inside the transaction: %d rows, want %d", n, len(seen)+1)
+		}
+		seen = append(seen, r)
+		if r.Model == "refused" {
+			return errors.New("meter down")
+		}
+		return nil
+	}
+	ok := ai.UsageRecord{UserID: 7, Provider: "openai", Model: "gpt-4o", Usage: ai.Usage{InputTokens: 3, OutputTokens: 4}, Status: "ok", At: at}
+	if err := s.Record(ctx, ok); err != nil {
+		t.Fatal(err)
+	}
+	bad := ok
+	bad.Model = "refused"
+	if err := s.Record(ctx, bad); err == nil || !strings.Contains(err.Error(), "meter down") {
+		t.Fatalf("Record with a failing hook = %v, want its error", err)
+	}
+	if len(seen) != 2 || seen[0].Usage.InputTokens != 3 {
+		t.Fatalf("hook saw %+v", seen)
+	}
+	if n, err := s.TokensOn(ctx, 7, ai.Day(at)); err != nil || n != 7 {
+		t.Fatalf("TokensOn = %d, %v; want 7 (the refused record rolled back)", n, err)
 	}
 }

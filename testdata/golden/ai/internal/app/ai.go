@@ -11,6 +11,7 @@ import (
 // (w.ai) in their own wiring, which runs after this one.
 func (a *App) wireAI(_ context.Context, w *wiring) error {
 	cfg := a.cfg
+	w.aiUsage = ai.NewSQLStore(w.db)
 	w.ai = ai.New(ai.Config{
 		DefaultProvider: cfg.AIDefaultProvider,
 		DefaultModel:    cfg.AIDefaultModel,
@@ -29,7 +30,7 @@ func (a *App) wireAI(_ context.Context, w *wiring) error {
 		DailyTokenBudget:     cfg.AIDailyTokenBudget,
 		MaxConcurrent:        cfg.AIMaxConcurrent,
 		MaxConcurrentPerUser: cfg.AIMaxConcurrentPerUser,
-	}, ai.NewSQLStore(w.db), a.log)
+	}, w.aiUsage, a.log)
 	w.v1.AI = w.ai
 	return nil
 }

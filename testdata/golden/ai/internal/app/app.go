@@ -56,14 +56,15 @@ type App struct {
 // use and add to. A feature's wiring function appends its readiness checks
 // and middleware, fills its v1 dependencies, and shares what others use.
 type wiring struct {
-	db     *sql.DB
-	items  *items.SQLStore // the example resource's store; see SQLStore.AfterCreate
-	mux    *http.ServeMux
-	api    huma.API
-	v1     v1.Deps            // what the v1 handlers need
-	checks []health.Check     // readiness checks, one per dependency
-	chain  httpx.ChainOptions // the middleware; features add theirs by stage
-	ai     *ai.Gateway        // the AI gateway; provider features register with it
+	db      *sql.DB
+	items   *items.SQLStore // the example resource's store; see SQLStore.AfterCreate
+	mux     *http.ServeMux
+	api     huma.API
+	v1      v1.Deps            // what the v1 handlers need
+	checks  []health.Check     // readiness checks, one per dependency
+	chain   httpx.ChainOptions // the middleware; features add theirs by stage
+	ai      *ai.Gateway        // the AI gateway; provider features register with it
+	aiUsage *ai.SQLStore       // where the gateway keeps usage; InTx adds to each record's transaction
 }
 
 // New connects to every dependency and builds the HTTP handler. Call Close
