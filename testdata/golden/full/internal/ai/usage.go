@@ -63,25 +63,36 @@ func NewSQLStore(db *sql.DB) *SQLStore { return &SQLStore{db: db} }
 
 // Record implements UsageStore.
 func (s *SQLStore) Record(ctx context.Context, r UsageRecord) error {
+	if s.InTx == nil { // one statement: no transaction to open
+		return insertUsage(ctx, s.db, r)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record ai usage: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	_, err = tx.ExecContext(ctx,
+	if err := insertUsage(ctx, tx, r); err != nil {
+		return err
+	}
+	if err := s.InTx(ctx, tx, r); err != nil {
+		return fmt.Errorf("record ai usage: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record ai usage: %w", err)
+	}
+	return nil
+}
+
+// insertUsage writes r's row through db or a transaction.
+func insertUsage(ctx context.Context, ex interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, r UsageRecord) error {
+	_, err := ex.ExecContext(ctx,
 		`INSERT INTO ai_usage (user_id, provider, model, input_tokens, output_tokens, cost_usd, latency_ms, status, day, created_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		r.UserID, r.Provider, r.Model, r.Usage.InputTokens, r.Usage.OutputTokens, r.CostUSD,
 		r.Latency.Milliseconds(), r.Status, Day(r.At), r.At.UTC().Truncate(time.Microsecond))
 	if err != nil {
-		return fmt.Errorf("record ai usage: %w", err)
-	}
-	if s.InTx != nil {
-		if err := s.InTx(ctx, tx, r); err != nil {
-			return fmt.Errorf("record ai usage: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record ai usage: %w", err)
 	}
 	return nil
