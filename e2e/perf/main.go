@@ -91,6 +91,7 @@ type options struct {
 	threads  int
 	conns    int
 	check    bool
+	otlp     bool
 }
 
 func main() {
@@ -115,6 +116,7 @@ func main() {
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.conns, "conns", 50, "wrk connections")
 	flag.BoolVar(&o.check, "check", false, "exit 1 when a target is missed")
+	flag.BoolVar(&o.otlp, "otlp", false, "start an OTLP/HTTP sink in this process and point OTEL_EXPORTER_OTLP_ENDPOINT at it (unless set), so sampled spans are exported for real; set OTEL_TRACES_SAMPLER(_ARG) to choose the sampling")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "perf:", err)
@@ -164,6 +166,14 @@ func run(ctx context.Context, o options) (err error) {
 		"RATE_LIMIT_DEFAULT":   "1000000000/second",
 		"CORS_ALLOWED_ORIGINS": "https://app.example.com",
 		"DATABASE_URL":         "file:" + filepath.Join(work, "perf.db"),
+	}
+	var sink *otlpSink
+	if o.otlp {
+		if sink, err = startOTLPSink(); err != nil {
+			return err
+		}
+		defer sink.close()
+		set["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.url
 	}
 	env, shown := serverEnv(os.Environ(), set)
 	env = append(env, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port))
@@ -756,4 +766,41 @@ func bare(args []string) error {
 		MaxHeaderBytes:    1 << 20,
 	}
 	return srv.Serve(ln)
+}
+
+// otlpSink accepts OTLP/HTTP trace exports (POST /v1/traces, protobuf) and
+// answers each with an empty ExportTraceServiceResponse, which is zero
+// bytes of protobuf: a collector that costs the server what a real one
+// would (the export itself), counting what it received.
+type otlpSink struct {
+	url            string
+	srv            *http.Server
+	exports, bytes atomic.Int64
+}
+
+func startOTLPSink() (*otlpSink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &otlpSink{url: "http://" + ln.Addr().String()}
+	s.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" {
+			http.NotFound(w, r)
+			return
+		}
+		n, _ := io.Copy(io.Discard, r.Body)
+		s.exports.Add(1)
+		s.bytes.Add(n)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	})}
+	go func() { _ = s.srv.Serve(ln) }()
+	fmt.Printf("otlp     sink at %s\n", s.url)
+	return s, nil
+}
+
+func (s *otlpSink) close() {
+	_ = s.srv.Close()
+	fmt.Printf("otlp     %d exports, %d bytes of spans received\n", s.exports.Load(), s.bytes.Load())
 }
