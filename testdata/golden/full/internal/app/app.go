@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ import (
 	"example.com/myapp/internal/httpx"
 	"example.com/myapp/internal/items"
 	"example.com/myapp/internal/jobs"
+	"example.com/myapp/internal/telemetry"
 	"example.com/myapp/internal/ws"
 )
 
@@ -64,6 +66,14 @@ type App struct {
 // use and add to. A feature's wiring function appends its readiness checks
 // and middleware, fills its v1 dependencies, and shares what others use.
 type wiring struct {
+	// Set by the app.telemetry steps, which run before anything else is
+	// built, for the parts built after them to pick up: openDB opens the
+	// database pool over its driver (sql.OpenDB unless a feature traces
+	// queries), and outbound wraps every outbound HTTP client (see
+	// transport).
+	openDB   func(driver.Connector) *sql.DB
+	outbound []func(service string, rt http.RoundTripper) http.RoundTripper
+
 	db     *sql.DB
 	items  *items.SQLStore // the example resource's store; see SQLStore.AfterCreate
 	mux    *http.ServeMux
@@ -75,11 +85,12 @@ type wiring struct {
 	// audit is the audit log (admin): features after admin record their
 	// admin changes with w.audit.Record, in the transaction of the change.
 	audit   *audit.Log
-	ai      *ai.Gateway   // the AI gateway; provider features register with it
-	aiUsage *ai.SQLStore  // where the gateway keeps usage; InTx adds to each record's transaction
-	jobs    *jobs.Service // the job system (feature jobs): add workers and periodic jobs while wiring
-	mailer  email.Mailer  // sends email (an email feature); see internal/app/email.go
-	ws      *ws.Hub       // WebSockets (feature websocket): SendToUser, SendToChannel, SendToAll
+	ai      *ai.Gateway         // the AI gateway; provider features register with it
+	aiUsage *ai.SQLStore        // where the gateway keeps usage; InTx adds to each record's transaction
+	jobs    *jobs.Service       // the job system (feature jobs): add workers and periodic jobs while wiring
+	mailer  email.Mailer        // sends email (an email feature); see internal/app/email.go
+	tracing *telemetry.Provider // the otel feature's; nil while tracing is off
+	ws      *ws.Hub             // WebSockets (feature websocket): SendToUser, SendToChannel, SendToAll
 }
 
 // New connects to every dependency and builds the HTTP handler. Call Close
@@ -92,27 +103,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 	}()
 
-	// Database.
-	sqlDB, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, sqlDB.Close)
-	if cfg.MigrateOnStart {
-		if err := db.Migrate(ctx, sqlDB, log); err != nil {
-			return nil, err
-		}
-	}
-
 	mux := http.NewServeMux()
-	itemStore := items.NewSQLStore(sqlDB)
 	w := &wiring{
-		db:     sqlDB,
-		items:  itemStore,
+		openDB: sql.OpenDB,
 		mux:    mux,
 		api:    api.New(mux, Name, Version),
-		v1:     v1.Deps{Items: itemStore},
-		checks: []health.Check{{Name: "database", Ping: sqlDB.PingContext}},
 		chain: httpx.ChainOptions{
 			Log:          log,
 			HSTS:         cfg.HSTS,
@@ -121,6 +116,32 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 			ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
 		},
 	}
+
+	// Observability first: what it installs (a.log, w.openDB, w.outbound,
+	// w.chain.Outer) is in place before anything it observes is built.
+	for _, wire := range []func(context.Context, *wiring) error{
+		a.wireOtel,
+	} {
+		if err := wire(ctx, w); err != nil {
+			return nil, err
+		}
+	}
+
+	// Database.
+	sqlDB, err := db.OpenWith(ctx, cfg.DatabaseURL, w.openDB)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, sqlDB.Close)
+	if cfg.MigrateOnStart {
+		if err := db.Migrate(ctx, sqlDB, a.log); err != nil {
+			return nil, err
+		}
+	}
+	itemStore := items.NewSQLStore(sqlDB)
+	w.db, w.items = sqlDB, itemStore
+	w.v1 = v1.Deps{Items: itemStore}
+	w.checks = []health.Check{{Name: "database", Ping: sqlDB.PingContext}}
 
 	// Features, dependencies first.
 	for _, wire := range []func(context.Context, *wiring) error{
@@ -136,6 +157,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		a.wireJobs,
 		a.wireEmailSMTP,
 		a.wireContact,
+		a.wireOtelInstruments,
 		a.wirePaymentsStripe,
 		a.wireStorageLocal,
 		a.wireWebsocket,
@@ -171,6 +193,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.chain = w.chain
 	a.handler = httpx.Chain(httpx.Routes(mux), a.chain)
 	return a, nil
+}
+
+// transport returns the RoundTripper an outbound HTTP client of service
+// ("stripe", "openai", ...) sends through: rt (http.DefaultTransport when
+// nil) wrapped by each of w.outbound in turn, so that observability
+// features see every call (a client span, the trace context in its
+// headers). Every feature that calls out builds its client on it.
+func (w *wiring) transport(service string, rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	for _, wrap := range w.outbound {
+		rt = wrap(service, rt)
+	}
+	return rt
 }
 
 // Handler returns the service's HTTP handler.

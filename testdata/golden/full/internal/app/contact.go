@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -77,7 +78,10 @@ func (a *App) wireContact(_ context.Context, w *wiring) error {
 	// The webhook.
 	if a.cfg.ContactWebhookURL != "" {
 		configured = true
-		client := webhook.NewClient(webhook.Options{AllowPrivate: a.cfg.WebhookAllowPrivateNetworks})
+		client := webhook.NewClient(webhook.Options{
+			AllowPrivate: a.cfg.WebhookAllowPrivateNetworks,
+			Wrap:         func(rt http.RoundTripper) http.RoundTripper { return w.transport("contact-webhook", rt) },
+		})
 		url, secrets := a.cfg.ContactWebhookURL, a.cfg.ContactWebhookSecret
 		jobs.AddWorker(w.jobs, &contact.WebhookWorker{Contact: svc, Client: client, URL: url, Secrets: secrets, Log: a.log})
 		svc.OnSubmitTx(func(ctx context.Context, tx *sql.Tx, sub contact.Submission) error {

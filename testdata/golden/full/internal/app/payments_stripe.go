@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"example.com/myapp/internal/billing"
@@ -26,6 +27,7 @@ func (a *App) wirePaymentsStripe(ctx context.Context, w *wiring) error {
 		APIBase:         cfg.StripeAPIBase,
 		WebhookMaxBytes: cfg.StripeWebhookMaxBytes,
 		UsageBatch:      cfg.StripeUsageBatch,
+		HTTPClient:      &http.Client{Transport: w.transport("stripe", nil), Timeout: 30 * time.Second},
 	}
 	bc.OnPlanChange = billing.SetUsersPlan
 	// Each AI call's tokens and the call itself become usage of the

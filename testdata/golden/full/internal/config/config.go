@@ -26,6 +26,7 @@ import (
 	"example.com/myapp/internal/email"
 	"example.com/myapp/internal/jobs"
 	"example.com/myapp/internal/ratelimit"
+	"example.com/myapp/internal/telemetry"
 	"example.com/myapp/internal/versioning"
 	"example.com/myapp/internal/webhook"
 )
@@ -426,6 +427,36 @@ type Config struct {
 	// webhooks reach http URLs and private, loopback and link-local addresses
 	// (development and tests; refused in production).
 	WebhookAllowPrivateNetworks bool `env:"WEBHOOK_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
+
+	// Feature otel: OpenTelemetry tracing over OTLP/HTTP or the console; spans
+	// for requests, SQL, Redis, jobs and outbound calls; trace ids in logs.
+	//
+	// OTELExporter (OTEL_EXPORTER): Where spans go: otlp (OTLP/HTTP to
+	// OTEL_EXPORTER_OTLP_ENDPOINT; tracing is off while that is empty),
+	// console (JSON on standard error, for development) or none.
+	OTELExporter telemetry.Exporter `env:"OTEL_EXPORTER" envDefault:"otlp"`
+
+	// OTELEndpoint (OTEL_EXPORTER_OTLP_ENDPOINT): Base URL of the OTLP/HTTP
+	// collector (spans go to <url>/v1/traces); OTEL_EXPORTER_OTLP_HEADERS adds
+	// headers such as an API key.
+	OTELEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+
+	// OTELServiceName (OTEL_SERVICE_NAME): service.name of every span; empty:
+	// the service's name.
+	OTELServiceName string `env:"OTEL_SERVICE_NAME"`
+
+	// OTELSampler (OTEL_TRACES_SAMPLER): always_on, always_off, traceidratio,
+	// or parentbased_ of one of them (follow the caller's decision when a
+	// request carries one).
+	OTELSampler telemetry.Sampler `env:"OTEL_TRACES_SAMPLER" envDefault:"parentbased_always_on"`
+
+	// OTELSamplerArg (OTEL_TRACES_SAMPLER_ARG): Fraction of new traces the
+	// traceidratio samplers keep, from 0 to 1.
+	OTELSamplerArg telemetry.Ratio `env:"OTEL_TRACES_SAMPLER_ARG" envDefault:"1"`
+
+	// OTELDisabled (OTEL_SDK_DISABLED): true turns tracing off whatever the
+	// other variables say: no middleware, no spans.
+	OTELDisabled bool `env:"OTEL_SDK_DISABLED" envDefault:"false"`
 
 	// Feature payments-stripe: Stripe checkout, customer portal, plans from
 	// subscriptions, verified idempotent webhooks and usage-based billing

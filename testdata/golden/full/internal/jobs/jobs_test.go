@@ -508,3 +508,54 @@ func TestQueuesUnmarshalText(t *testing.T) {
 		}
 	}
 }
+
+// countingMiddleware counts the inserts and the jobs worked it wraps.
+type countingMiddleware struct {
+	river.MiddlewareDefaults
+	inserts, works atomic.Int64
+}
+
+func (m *countingMiddleware) InsertMany(ctx context.Context, manyParams []*rivertype.JobInsertParams, doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
+	m.inserts.Add(int64(len(manyParams)))
+	return doInner(ctx)
+}
+
+func (m *countingMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+	m.works.Add(1)
+	return doInner(ctx)
+}
+
+// Middleware added with Use wraps every insert and every job worked; Use
+// after Build panics like the other registrations.
+func TestUseWrapsInsertsAndWork(t *testing.T) {
+	sqlDB, url := testDB(t)
+	mw := &countingMiddleware{}
+	svc := jobs.New(sqlDB, url, quiet)
+	ran := make(chan struct{}, 1)
+	jobs.AddWorker(svc, &testWorker{fn: func(context.Context, *river.Job[testArgs]) error { ran <- struct{}{}; return nil }})
+	svc.Use(mw)
+	if err := svc.Build(testConfig()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	run(t, svc, time.Second)
+	res, err := svc.Insert(context.Background(), testArgs{N: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job did not run within 10 s")
+	}
+	waitState(t, svc, res.Job.ID, rivertype.JobStateCompleted, 5*time.Second)
+	if mw.inserts.Load() != 1 || mw.works.Load() != 1 {
+		t.Fatalf("middleware saw %d inserts and %d works, want 1 and 1", mw.inserts.Load(), mw.works.Load())
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Use after Build did not panic")
+		}
+	}()
+	svc.Use(mw)
+}

@@ -54,6 +54,9 @@ type Options struct {
 	Resolver Resolver
 	// TLS is the TLS configuration; nil for the system's roots.
 	TLS *tls.Config
+	// Wrap, when set, wraps the guarded transport (the service's outbound
+	// tracing). What it wraps still checks every address it dials.
+	Wrap func(http.RoundTripper) http.RoundTripper
 
 	// dial connects to an address that passed the checks; tests point it
 	// at a local server to play a public host.
@@ -96,8 +99,12 @@ func NewClient(o Options) *Client {
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}
+	var rt http.RoundTripper = transport
+	if o.Wrap != nil {
+		rt = o.Wrap(transport)
+	}
 	c.http = &http.Client{
-		Transport: transport,
+		Transport: rt,
 		Timeout:   o.Timeout,
 		// A redirect is answered as it is (a 3xx, a failed delivery), never
 		// followed: it could point anywhere, 127.0.0.1 included.

@@ -59,13 +59,14 @@ type Config struct {
 // Service is the job system of the service: what features registered, and
 // the river client built from it.
 type Service struct {
-	db       *sql.DB
-	url      string
-	log      *slog.Logger
-	workers  *river.Workers
-	periodic []*river.PeriodicJob
-	decoders map[string]func([]byte) error // kind -> decodes its arguments
-	cleanups *cleanupWorker                // the tasks of AddCleanup
+	db         *sql.DB
+	url        string
+	log        *slog.Logger
+	workers    *river.Workers
+	periodic   []*river.PeriodicJob
+	decoders   map[string]func([]byte) error // kind -> decodes its arguments
+	cleanups   *cleanupWorker                // the tasks of AddCleanup
+	middleware []rivertype.Middleware        // added with Use
 
 	mu     sync.Mutex
 	client *river.Client[*sql.Tx] // nil until Build
@@ -97,6 +98,14 @@ func AddWorker[T river.JobArgs](s *Service, w river.Worker[T]) {
 // not joined by the next one. Call it while wiring, before Build.
 func (s *Service) AddPeriodic(interval time.Duration, args river.JobArgs) {
 	s.addPeriodic(args.Kind(), interval, args)
+}
+
+// Use adds river middleware (or hooks that are also middleware, such as a
+// tracing plugin) around every insert and every job worked, after the
+// service's own. Like AddWorker, it must be called before Build.
+func (s *Service) Use(mw ...rivertype.Middleware) {
+	s.mustNotBeBuilt("Use")
+	s.middleware = append(s.middleware, mw...)
 }
 
 func (s *Service) addPeriodic(id string, interval time.Duration, args river.JobArgs) {
@@ -150,7 +159,7 @@ func (s *Service) Build(cfg Config) error {
 		RetryPolicy:          cfg.RetryPolicy,
 		FetchPollInterval:    cfg.PollInterval,
 		Logger:               s.log.With("component", "jobs"),
-		Middleware:           []rivertype.Middleware{&decodeGuard{decoders: s.decoders, log: s.log}},
+		Middleware:           append([]rivertype.Middleware{&decodeGuard{decoders: s.decoders, log: s.log}}, s.middleware...),
 	})
 	if err != nil {
 		closeDriver()
