@@ -92,6 +92,7 @@ type options struct {
 	conns    int
 	check    bool
 	otlp     bool
+	varyBody bool
 }
 
 func main() {
@@ -116,6 +117,7 @@ func main() {
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.conns, "conns", 50, "wrk connections")
 	flag.BoolVar(&o.check, "check", false, "exit 1 when a target is missed")
+	flag.BoolVar(&o.varyBody, "vary-body", false, "the measured routes answer a body that changes per request but not in length (GET /api/v1/contact/form: a fresh token): compare body lengths, not bytes")
 	flag.BoolVar(&o.otlp, "otlp", false, "start an OTLP/HTTP sink in this process and point OTEL_EXPORTER_OTLP_ENDPOINT at it (unless set), so sampled spans are exported for real; set OTEL_TRACES_SAMPLER(_ARG) to choose the sampling")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
@@ -279,7 +281,7 @@ func (m measurer) measure(ctx context.Context, path string) (bool, error) {
 	if err := waitReady(ctx, bareURL+path); err != nil {
 		return false, err
 	}
-	if err := sameBytes(chainURL, bareURL, path, origin); err != nil {
+	if err := sameBytes(chainURL, bareURL, path, origin, o.varyBody); err != nil {
 		return false, err
 	}
 
@@ -522,7 +524,7 @@ var perRequest = regexp.MustCompile(`(?mi)^(Date|X-Request-Id|Ratelimit): (.*)\r
 
 // sameBytes checks that both servers answer byte for byte the same, apart
 // from the values of perRequest fields, which must have the same length.
-func sameBytes(chainURL, bareURL, path, origin string) error {
+func sameBytes(chainURL, bareURL, path, origin string, varyBody bool) error {
 	a, err := rawGet(chainURL, path, origin)
 	if err != nil {
 		return err
@@ -535,8 +537,16 @@ func sameBytes(chainURL, bareURL, path, origin string) error {
 		return perRequest.ReplaceAllFunc(s, func(m []byte) []byte {
 			k, v, _ := bytes.Cut(m, []byte(": "))
 			out := append(append(slices.Clip(k), ": "...), bytes.Repeat([]byte("*"), len(v)-1)...)
-			return append(out, '\r')
+			out = append(out, '\r')
+			return out
 		})
+	}
+	if varyBody { // the body's bytes too, keeping its length
+		inner := mask
+		mask = func(s []byte) []byte {
+			head, body, _ := bytes.Cut(inner(s), []byte("\r\n\r\n"))
+			return append(append(head, "\r\n\r\n"...), bytes.Repeat([]byte("*"), len(body))...)
+		}
 	}
 	if ma, mb := mask(a), mask(b); !bytes.Equal(ma, mb) {
 		return fmt.Errorf("the bare answer differs from the chain's:\nchain:\n%s\nbare:\n%s", ma, mb)
