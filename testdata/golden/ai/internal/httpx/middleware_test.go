@@ -654,3 +654,36 @@ func TestChainStages(t *testing.T) {
 		t.Fatalf("stages ran as %s, want %s", got, want)
 	}
 }
+
+// Outer middleware reads back, after the chain has served a request, the
+// route that matched and the final status and size: a route's answer, a
+// miss (no route: ""), a recovered panic, and a refusal by a guard.
+func TestObserveFromOuter(t *testing.T) {
+	var got Observation
+	var seen bool
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r)
+			got, seen = Observe(r.Context())
+		})
+	}
+	h, _ := testChain(t, ChainOptions{Outer: []Middleware{outer}})
+	for _, c := range []struct {
+		path  string
+		route string
+		code  int
+	}{
+		{"/ok", "GET /ok", http.StatusOK},
+		{"/nowhere/42", "", http.StatusNotFound},
+		{"/panic", "GET /panic", http.StatusInternalServerError},
+		{"/limited", "GET /limited", http.StatusTooManyRequests},
+	} {
+		w := serve(h, httptest.NewRequest("GET", c.path, nil))
+		if !seen || got.Route != c.route || got.Status != c.code || got.Status != w.Code || got.Bytes != int64(w.Body.Len()) {
+			t.Errorf("GET %s: observed %+v (ok %v), want route %q status %d bytes %d", c.path, got, seen, c.route, c.code, w.Body.Len())
+		}
+	}
+	if _, ok := Observe(context.Background()); ok {
+		t.Error("Observe outside the chain reported ok")
+	}
+}

@@ -43,7 +43,7 @@ type ChainOptions struct {
 // Chain wraps h in the service's middleware. The order is the order of the
 // list: the first entry sees the request first and the response last.
 func Chain(h http.Handler, o ChainOptions) http.Handler {
-	var chain []Middleware
+	chain := []Middleware{begin}      // the request's info, which Outer reads back (see Observe)
 	chain = append(chain, o.Outer...) // before the request id: measures and traces the whole chain
 	chain = append(chain,
 		RequestID,                                // first of the base, so every later log line carries the id
@@ -87,6 +87,35 @@ func infoFrom(ctx context.Context) *requestInfo {
 	return info
 }
 
+// begin gives the request its info, the one context value the chain adds
+// (RequestID makes it itself when used alone), so that Outer middleware
+// can read back what the rest of the chain learned (see Observe).
+func begin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &requestInfo{})))
+	})
+}
+
+// Observation is what the chain learned about a request once it has been
+// served: for Outer middleware (metrics, tracing), which run before the
+// parts of the chain that find it out.
+type Observation struct {
+	Route  string // the matched ServeMux pattern ("GET /api/v1/items/{id}"); "" when no route matched
+	Status int    // the response status (200 when the handler wrote none); 0 before AccessLog ran
+	Bytes  int64  // body bytes written
+}
+
+// Observe returns what the chain learned about the request in ctx, the
+// context Outer middleware passed on; call it after the next handler
+// returns. ok is false outside Chain.
+func Observe(ctx context.Context) (o Observation, ok bool) {
+	info := infoFrom(ctx)
+	if info == nil {
+		return Observation{}, false
+	}
+	return Observation{Route: info.route, Status: info.rec.status, Bytes: info.rec.bytes}, true
+}
+
 // RequestIDHeader carries the request id in requests and responses.
 const RequestIDHeader = "X-Request-ID"
 
@@ -99,7 +128,11 @@ var requestIDKey = http.CanonicalHeaderKey(RequestIDHeader)
 // echoed in the response.
 func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &requestInfo{}
+		info := infoFrom(r.Context())
+		if info == nil || info.id != "" { // used alone, or a second time
+			info = &requestInfo{}
+			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+		}
 		if v := r.Header[requestIDKey]; len(v) == 1 && validRequestID(v[0]) {
 			info.id = v[0]
 		} else {
@@ -110,7 +143,7 @@ func RequestID(next http.Handler) http.Handler {
 		// past its capacity of one (Add), so info.id never changes.
 		info.idHeader[0] = info.id
 		w.Header()[requestIDKey] = info.idHeader[:]
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,14 @@ type App struct {
 // use and add to. A feature's wiring function appends its readiness checks
 // and middleware, fills its v1 dependencies, and shares what others use.
 type wiring struct {
+	// Set by the app.telemetry steps, which run before anything else is
+	// built, for the parts built after them to pick up: openDB opens the
+	// database pool over its driver (sql.OpenDB unless a feature traces
+	// queries), and outbound wraps every outbound HTTP client (see
+	// transport).
+	openDB   func(driver.Connector) *sql.DB
+	outbound []func(service string, rt http.RoundTripper) http.RoundTripper
+
 	db     *sql.DB
 	items  *items.SQLStore // the example resource's store; see SQLStore.AfterCreate
 	mux    *http.ServeMux
@@ -75,27 +84,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 	}()
 
-	// Database.
-	sqlDB, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, sqlDB.Close)
-	if cfg.MigrateOnStart {
-		if err := db.Migrate(ctx, sqlDB, log); err != nil {
-			return nil, err
-		}
-	}
-
 	mux := http.NewServeMux()
-	itemStore := items.NewSQLStore(sqlDB)
 	w := &wiring{
-		db:     sqlDB,
-		items:  itemStore,
+		openDB: sql.OpenDB,
 		mux:    mux,
 		api:    api.New(mux, Name, Version),
-		v1:     v1.Deps{Items: itemStore},
-		checks: []health.Check{{Name: "database", Ping: sqlDB.PingContext}},
 		chain: httpx.ChainOptions{
 			Log:          log,
 			HSTS:         cfg.HSTS,
@@ -104,6 +97,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 			ClientIP:     httpx.NewClientIP(cfg.TrustedProxies).Of,
 		},
 	}
+
+	// Database.
+	sqlDB, err := db.OpenWith(ctx, cfg.DatabaseURL, w.openDB)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, sqlDB.Close)
+	if cfg.MigrateOnStart {
+		if err := db.Migrate(ctx, sqlDB, a.log); err != nil {
+			return nil, err
+		}
+	}
+	itemStore := items.NewSQLStore(sqlDB)
+	w.db, w.items = sqlDB, itemStore
+	w.v1 = v1.Deps{Items: itemStore}
+	w.checks = []health.Check{{Name: "database", Ping: sqlDB.PingContext}}
 
 	// Routes: every API version; see internal/api/v1/routes.go.
 	v1.Register(w.api, w.v1)
@@ -114,6 +123,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.chain = w.chain
 	a.handler = httpx.Chain(httpx.Routes(mux), a.chain)
 	return a, nil
+}
+
+// transport returns the RoundTripper an outbound HTTP client of service
+// ("stripe", "openai", ...) sends through: rt (http.DefaultTransport when
+// nil) wrapped by each of w.outbound in turn, so that observability
+// features see every call (a client span, the trace context in its
+// headers). Every feature that calls out builds its client on it.
+func (w *wiring) transport(service string, rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	for _, wrap := range w.outbound {
+		rt = wrap(service, rt)
+	}
+	return rt
 }
 
 // Handler returns the service's HTTP handler.

@@ -10,6 +10,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -23,7 +24,14 @@ var migrations embed.FS
 
 // Open opens the database at url and checks that it answers.
 func Open(ctx context.Context, url string) (*sql.DB, error) {
-	db, err := open(url)
+	return OpenWith(ctx, url, sql.OpenDB)
+}
+
+// OpenWith is Open with the pool made by openDB over the driver's
+// connector, instead of sql.OpenDB: a tracing feature passes one that
+// wraps every connection.
+func OpenWith(ctx context.Context, url string, openDB func(driver.Connector) *sql.DB) (*sql.DB, error) {
+	db, err := open(url, openDB)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -3,13 +3,14 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	"modernc.org/sqlite" // the driver (pure Go, no cgo); it also registers "sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -29,14 +30,24 @@ const gooseDialect = goose.DialectSQLite3
 const pragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
 
 // open opens an SQLite database file such as "file:data/app.db", creating
-// its directory if needed.
-func open(url string) (*sql.DB, error) {
+// its directory if needed, as a pool made by openDB (see OpenWith).
+func open(url string, openDB func(driver.Connector) *sql.DB) (*sql.DB, error) {
 	dsn, err := sqliteDSN(url)
 	if err != nil {
 		return nil, err
 	}
-	return sql.Open("sqlite", dsn)
+	return openDB(dsnConnector{dsn: dsn, drv: &sqlite.Driver{}}), nil
 }
+
+// dsnConnector connects with a driver that has no OpenConnector of its
+// own, as database/sql itself does for such a driver in sql.Open.
+type dsnConnector struct {
+	dsn string
+	drv driver.Driver
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
 func sqliteDSN(url string) (string, error) {
 	path, query, _ := strings.Cut(strings.TrimPrefix(url, "file:"), "?")
