@@ -505,13 +505,15 @@ func checkProject(t *testing.T, bin, root string, p project) {
 // TestProbeProject generates a project with the throwaway probe feature
 // (generator/testdata/probe), which fills every slot of the shared
 // templates, and proves it builds, vets and passes its tests: the slot
-// contract holds for code a feature puts anywhere.
+// contract holds for code a feature puts anywhere. With metrics, the probe
+// also fills the slots metrics owns (its dashboard row and README lines),
+// which the generated dashboard test then checks.
 func TestProbeProject(t *testing.T) {
 	reg, err := generator.LoadRegistryWithFeature("probe", "../generator/testdata/probe")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := reg.Resolve(generator.Spec{Name: "probe", Module: "example.com/probe", Features: []string{"probe", "redis", "ratelimit"}})
+	res, err := reg.Resolve(generator.Spec{Name: "probe", Module: "example.com/probe", Features: []string{"probe", "redis", "ratelimit", "metrics"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -353,11 +353,11 @@ func TestRegistryRefusesBrokenFeatures(t *testing.T) {
 		}, "form a cycle through requires and after"},
 		{"requires_group of an unknown group", func(tfs fstest.MapFS) {
 			f := tfs["features/ratelimit/feature.yaml"]
-			f.Data = bytes.Replace(f.Data, []byte("after: [redis]"), []byte("after: [redis]\nrequires_group: {authn: auth-builtin}"), 1)
+			f.Data = bytes.Replace(f.Data, []byte("after: [redis, metrics]"), []byte("after: [redis, metrics]\nrequires_group: {authn: auth-builtin}"), 1)
 		}, `feature ratelimit: requires_group names unknown group "authn"`},
 		{"requires_group default outside its group", func(tfs fstest.MapFS) {
 			f := tfs["features/ratelimit/feature.yaml"]
-			f.Data = bytes.Replace(f.Data, []byte("after: [redis]"), []byte("after: [redis]\nrequires_group: {auth: users}"), 1)
+			f.Data = bytes.Replace(f.Data, []byte("after: [redis, metrics]"), []byte("after: [redis, metrics]\nrequires_group: {auth: users}"), 1)
 		}, `feature ratelimit: requires_group auth: "users" is not a feature of group auth (choose one of auth-builtin, auth-clerk, auth-supabase)`},
 		{"has of a member of a group not required", func(tfs fstest.MapFS) {
 			tfs["features/ratelimit/files/x.txt.tmpl"] = &fstest.MapFile{Data: []byte(`{{if has "auth-clerk"}}x{{end}}`)}

@@ -12,6 +12,7 @@ import (
 func (a *App) wireAI(_ context.Context, w *wiring) error {
 	cfg := a.cfg
 	w.aiUsage = ai.NewSQLStore(w.db)
+	var usage ai.UsageStore = w.aiUsage
 	w.ai = ai.New(ai.Config{
 		DefaultProvider: cfg.AIDefaultProvider,
 		DefaultModel:    cfg.AIDefaultModel,
@@ -30,7 +31,7 @@ func (a *App) wireAI(_ context.Context, w *wiring) error {
 		DailyTokenBudget:     cfg.AIDailyTokenBudget,
 		MaxConcurrent:        cfg.AIMaxConcurrent,
 		MaxConcurrentPerUser: cfg.AIMaxConcurrentPerUser,
-	}, w.aiUsage, a.log)
+	}, usage, a.log)
 	w.v1.AI = w.ai
 	return nil
 }

@@ -67,6 +67,33 @@ type Config struct {
 	ClientIP func(*http.Request) netip.Addr
 	// Exempt says which requests are never limited; nil: IsExempt.
 	Exempt func(*http.Request) bool
+	// Observe, when set, is told of every decision: the policy's name
+	// ("default" or a Routes pattern) and Allowed, Limited or Failed (the
+	// store failed and the request went on unlimited). It must be fast and
+	// safe for concurrent use (a metrics counter).
+	Observe func(policy string, outcome Outcome)
+}
+
+// Outcome is what the limiter did with a request, for Config.Observe.
+type Outcome int
+
+// The outcomes of a decision.
+const (
+	Allowed Outcome = iota // under the limit: served
+	Limited                // over the limit: 429
+	Failed                 // the store failed: served without a limit
+)
+
+// String is the outcome's name: allowed, limited or failed.
+func (o Outcome) String() string {
+	switch o {
+	case Allowed:
+		return "allowed"
+	case Limited:
+		return "limited"
+	default:
+		return "failed"
+	}
 }
 
 // policy is a limit with its precomputed header values.
@@ -107,6 +134,7 @@ type Limiter struct {
 	mux      *http.ServeMux
 	clientIP func(*http.Request) netip.Addr
 	exempt   func(*http.Request) bool
+	observe  func(string, Outcome)
 }
 
 // New returns a Limiter. It fails when a per-route pattern matches no
@@ -122,12 +150,16 @@ func New(c Config) (*Limiter, error) {
 		mux:      c.Mux,
 		clientIP: c.ClientIP,
 		exempt:   c.Exempt,
+		observe:  c.Observe,
 	}
 	if l.store == nil {
 		l.store = NewMemory(DefaultMaxKeys)
 	}
 	if l.exempt == nil {
 		l.exempt = IsExempt
+	}
+	if l.observe == nil {
+		l.observe = func(string, Outcome) {}
 	}
 	if l.clientIP == nil {
 		l.clientIP = httpx.NewClientIP(nil).Of
@@ -214,6 +246,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		d, err := l.store.Allow(r.Context(), Key{Policy: p.name, Client: client}, p.spec)
 		if err != nil {
 			httpx.Logger(r.Context()).ErrorContext(r.Context(), "rate limit store failed; request not limited", "error", err.Error())
+			l.observe(p.name, Failed)
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -226,9 +259,11 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		h[policyHeader] = p.header
 		h[rateLimitHeader] = []string{p.rateLimit(d.Remaining, t)}
 		if d.Allowed {
+			l.observe(p.name, Allowed)
 			next.ServeHTTP(w, r)
 			return
 		}
+		l.observe(p.name, Limited)
 		retry := max(t, 1)
 		h[retryAfterHeader] = []string{strconv.FormatInt(retry, 10)}
 		httpx.Logger(r.Context()).WarnContext(r.Context(), "excess_rate_limit_exceeded",

@@ -11,13 +11,14 @@ import (
 // route that does not exist is a start-up error.
 func (a *App) wireRatelimit(_ context.Context, w *wiring) error {
 	var store ratelimit.Store = ratelimit.NewMemory(ratelimit.DefaultMaxKeys)
-	limiter, err := ratelimit.New(ratelimit.Config{
+	cfg := ratelimit.Config{
 		Default:  a.cfg.RateLimitDefault,
 		Routes:   a.cfg.RateLimitRoutes,
 		Store:    store,
 		Mux:      w.mux,
 		ClientIP: w.chain.ClientIP,
-	})
+	}
+	limiter, err := ratelimit.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -18,13 +18,14 @@ func (a *App) wireRatelimit(_ context.Context, w *wiring) error {
 		w.checks = append(w.checks, health.Check{Name: "ratelimit", Ping: fallback.Check, Optional: true})
 		store = fallback
 	}
-	limiter, err := ratelimit.New(ratelimit.Config{
+	cfg := ratelimit.Config{
 		Default:  a.cfg.RateLimitDefault,
 		Routes:   a.cfg.RateLimitRoutes,
 		Store:    store,
 		Mux:      w.mux,
 		ClientIP: w.chain.ClientIP,
-	})
+	}
+	limiter, err := ratelimit.New(cfg)
 	if err != nil {
 		return err
 	}
