@@ -93,6 +93,7 @@ type options struct {
 	check    bool
 	otlp     bool
 	varyBody bool
+	plain    bool
 }
 
 func main() {
@@ -117,6 +118,7 @@ func main() {
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.conns, "conns", 50, "wrk connections")
 	flag.BoolVar(&o.check, "check", false, "exit 1 when a target is missed")
+	flag.BoolVar(&o.plain, "plain", false, "also run, in each round, a bare server answering the same status and body with only Content-Type: the cost of the chain including its security and CORS headers")
 	flag.BoolVar(&o.varyBody, "vary-body", false, "the measured routes answer a body that changes per request but not in length (GET /api/v1/contact/form: a fresh token): compare body lengths, not bytes")
 	flag.BoolVar(&o.otlp, "otlp", false, "start an OTLP/HTTP sink in this process and point OTEL_EXPORTER_OTLP_ENDPOINT at it (unless set), so sampled spans are exported for real; set OTEL_TRACES_SAMPLER(_ARG) to choose the sampling")
 	flag.Parse()
@@ -246,6 +248,14 @@ type measurer struct {
 	wrk      wrkRunner
 }
 
+// server is one of the servers measured in each round.
+type server struct {
+	name string
+	url  string
+	pid  int
+	runs *[]result
+}
+
 // measure records the chain's answer to GET path, starts a bare server
 // answering it, runs wrk A B A B and reports. It says whether the targets
 // are met.
@@ -285,25 +295,50 @@ func (m measurer) measure(ctx context.Context, path string) (bool, error) {
 		return false, err
 	}
 
+	// C (with -plain): the same status and body, Content-Type alone.
+	servers := []server{{"chain", chainURL, m.chainPID, nil}, {"bare", bareURL, bareCmd.Process.Pid, nil}}
+	if o.plain {
+		plain := &answer{Status: ans.Status, Header: http.Header{"Content-Type": ans.Header["Content-Type"]}, Body: ans.Body}
+		plainFile := filepath.Join(m.work, "plain.json")
+		b, _ := json.Marshal(plain)
+		if err := os.WriteFile(plainFile, b, 0o644); err != nil {
+			return false, err
+		}
+		pport, err := freePort()
+		if err != nil {
+			return false, err
+		}
+		plainCmd := exec.Command(self, "bare", "-answer", plainFile, "-addr", fmt.Sprintf("127.0.0.1:%d", pport))
+		plainCmd.Stderr = os.Stderr
+		if err := plainCmd.Start(); err != nil {
+			return false, err
+		}
+		defer stop(plainCmd)
+		plainURL := fmt.Sprintf("http://127.0.0.1:%d", pport)
+		if err := waitReady(ctx, plainURL+path); err != nil {
+			return false, err
+		}
+		servers = append(servers, server{"plain", plainURL, plainCmd.Process.Pid, nil})
+	}
+
 	// wrk, A B A B.
 	if o.warmup > 0 {
-		for _, u := range []string{chainURL, bareURL} {
-			if _, err := w.run(u+path, o.warmup); err != nil {
+		for _, s := range servers {
+			if _, err := w.run(s.url+path, o.warmup); err != nil {
 				return false, err
 			}
 		}
 	}
 	logged0 := m.logs.lines.Load()
-	var chainRuns, bareRuns []result
+	var chainRuns, bareRuns, plainRuns []result
+	servers[0].runs, servers[1].runs = &chainRuns, &bareRuns
+	if len(servers) > 2 {
+		servers[2].runs = &plainRuns
+	}
 	var chainRequests int64
 	fmt.Printf("%-5s %-6s %10s %9s %9s %9s %9s %9s %6s\n", "round", "server", "req/s", "p50", "p90", "p99", "max", "CPU/req", "load")
 	for i := 1; i <= o.rounds; i++ {
-		for _, s := range []struct {
-			name string
-			url  string
-			pid  int
-			runs *[]result
-		}{{"chain", chainURL, m.chainPID, &chainRuns}, {"bare", bareURL, bareCmd.Process.Pid, &bareRuns}} {
+		for _, s := range servers {
 			cpu0 := processCPU(s.pid)
 			r, err := w.run(s.url+path, o.duration)
 			if err != nil {
@@ -327,6 +362,10 @@ func (m measurer) measure(ctx context.Context, path string) (bool, error) {
 	fmt.Printf("access log: %d lines for %d requests measured\n", logged, chainRequests)
 
 	ok := report(chainRuns, bareRuns)
+	if len(plainRuns) > 0 {
+		fmt.Println("against plain (Content-Type only, no security or CORS headers):")
+		reportRatios("plain", chainRuns, plainRuns)
+	}
 	if logged < chainRequests {
 		fmt.Println("MISSED: fewer log lines than requests")
 		ok = false
@@ -701,6 +740,25 @@ func report(chain, bare []result) bool {
 	fmt.Printf("CPU per request: chain %s, bare %s; bare/chain %.3f of the medians (per round %s)\n",
 		spanOf(get(chain, cpu), "%.1fµs"), spanOf(get(bare, cpu), "%.1fµs"), median(get(bare, cpu))/median(get(chain, cpu)), spanOf(inverse(ratios(cpu)), "%.3f"))
 	return okT && okL
+}
+
+// reportRatios prints the chain's req/s, p99 and CPU per request against
+// another server's, without targets.
+func reportRatios(name string, chain, other []result) {
+	get := func(rs []result, f func(result) float64) []float64 {
+		out := make([]float64, len(rs))
+		for i, r := range rs {
+			out[i] = f(r)
+		}
+		return out
+	}
+	rps := func(r result) float64 { return r.rps }
+	p99 := func(r result) float64 { return r.p99 }
+	cpu := func(r result) float64 { return r.cpu }
+	fmt.Printf("%-6s req/s %s, p99 %s\n", name, spanOf(get(other, rps), "%.0f"), spanOf(get(other, p99), "%.0fµs"))
+	fmt.Printf("chain/%s req/s: %.3f of the medians; p99: %.3f; %s/chain CPU per request: %.3f\n", name,
+		median(get(chain, rps))/median(get(other, rps)), median(get(chain, p99))/median(get(other, p99)),
+		name, median(get(other, cpu))/median(get(chain, cpu)))
 }
 
 func inverse(v []float64) []float64 {
