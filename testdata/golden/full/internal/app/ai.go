@@ -13,6 +13,11 @@ func (a *App) wireAI(_ context.Context, w *wiring) error {
 	cfg := a.cfg
 	w.aiUsage = ai.NewSQLStore(w.db)
 	var usage ai.UsageStore = w.aiUsage
+	counted := ai.NewMetrics() // ai_requests_total, ai_tokens_total, ai_cost_usd_total
+	if err := w.metrics.Register(counted); err != nil {
+		return err
+	}
+	usage = counted.Store(usage)
 	w.ai = ai.New(ai.Config{
 		DefaultProvider: cfg.AIDefaultProvider,
 		DefaultModel:    cfg.AIDefaultModel,

@@ -32,6 +32,7 @@ import (
 	"example.com/myapp/internal/httpx"
 	"example.com/myapp/internal/items"
 	"example.com/myapp/internal/jobs"
+	"example.com/myapp/internal/metrics"
 	"example.com/myapp/internal/telemetry"
 	"example.com/myapp/internal/ws"
 )
@@ -59,7 +60,8 @@ type App struct {
 	// (e.g. jobs worked in this process): each func runs until its context
 	// is cancelled on shutdown and then stops within cfg.ShutdownTimeout.
 	background []func(ctx context.Context) error
-	jobs       *jobs.Service // the job system (feature jobs), for Work
+	metrics    *metrics.Registry // what /metrics serves (feature metrics)
+	jobs       *jobs.Service     // the job system (feature jobs), for Work
 }
 
 // wiring is what New builds the service from: the parts every feature may
@@ -74,14 +76,15 @@ type wiring struct {
 	openDB   func(driver.Connector) *sql.DB
 	outbound []func(service string, rt http.RoundTripper) http.RoundTripper
 
-	db     *sql.DB
-	items  *items.SQLStore // the example resource's store; see SQLStore.AfterCreate
-	mux    *http.ServeMux
-	api    huma.API
-	v1     v1.Deps            // what the v1 handlers need
-	checks []health.Check     // readiness checks, one per dependency
-	chain  httpx.ChainOptions // the middleware; features add theirs by stage
-	redis  *redis.Client      // Redis (feature redis); nil without REDIS_URL
+	db      *sql.DB
+	items   *items.SQLStore // the example resource's store; see SQLStore.AfterCreate
+	mux     *http.ServeMux
+	api     huma.API
+	v1      v1.Deps            // what the v1 handlers need
+	checks  []health.Check     // readiness checks, one per dependency
+	chain   httpx.ChainOptions // the middleware; features add theirs by stage
+	metrics *metrics.Registry  // Prometheus metrics (feature metrics): features register their collectors
+	redis   *redis.Client      // Redis (feature redis); nil without REDIS_URL
 	// audit is the audit log (admin): features after admin record their
 	// admin changes with w.audit.Record, in the transaction of the change.
 	audit   *audit.Log
@@ -120,6 +123,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	// Observability first: what it installs (a.log, w.openDB, w.outbound,
 	// w.chain.Outer) is in place before anything it observes is built.
 	for _, wire := range []func(context.Context, *wiring) error{
+		a.wireMetrics,
 		a.wireOtel,
 	} {
 		if err := wire(ctx, w); err != nil {
@@ -145,6 +149,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 
 	// Features, dependencies first.
 	for _, wire := range []func(context.Context, *wiring) error{
+		a.wireMetricsDB, // the database pool's statistics
 		a.wireRedis,
 		a.wireUsers,
 		a.wireAuthBuiltin,

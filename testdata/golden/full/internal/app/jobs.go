@@ -37,6 +37,9 @@ func (a *App) wireJobs(_ context.Context, w *wiring) error {
 		Details: func(ctx context.Context) (any, error) { return svc.Counts(ctx) },
 	})
 	w.v1.Jobs = svc
+	if err := w.metrics.Register(jobs.NewMetrics(w.db, 2*time.Second)); err != nil { // jobs_by_state{state}
+		return err
+	}
 	return nil
 }
 

@@ -25,6 +25,11 @@ func (a *App) wireRatelimit(_ context.Context, w *wiring) error {
 		Mux:      w.mux,
 		ClientIP: w.chain.ClientIP,
 	}
+	decisions := ratelimit.NewMetrics() // ratelimit_requests_total{policy,decision}
+	if err := w.metrics.Register(decisions); err != nil {
+		return err
+	}
+	cfg.Observe = decisions.Observe
 	limiter, err := ratelimit.New(cfg)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	v1 "example.com/myapp/internal/api/v1"
 	"example.com/myapp/internal/health"
 	"example.com/myapp/internal/users"
@@ -46,6 +48,15 @@ func (a *App) wireWebsocket(_ context.Context, w *wiring) error {
 		defer cancel()
 		return hub.Close(ctx) // a no-op after the shutdown closed it
 	})
+	err = w.metrics.Register(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "websocket_connections", Help: "Open WebSockets on this instance."},
+			func() float64 { return float64(hub.Status().Connections) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "websocket_users", Help: "Distinct users with an open WebSocket on this instance."},
+			func() float64 { return float64(hub.Status().Users) }),
+	)
+	if err != nil {
+		return err
+	}
 	w.mux.Handle("GET "+v1.Prefix+"/ws", hub)
 	w.v1.WS, w.ws = hub, hub
 	return nil

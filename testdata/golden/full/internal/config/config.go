@@ -100,6 +100,21 @@ type Config struct {
 	// clients reach the service over HTTPS.
 	HSTS bool `env:"HSTS_ENABLED" envDefault:"false"`
 
+	// Feature metrics: Prometheus metrics at /metrics (RED per route pattern,
+	// Go runtime, database pool, every feature's own) behind a bearer token or
+	// on a port of their own, with a Grafana dashboard and Prometheus in
+	// compose.
+	//
+	// MetricsToken (METRICS_TOKEN): Bearer token that /metrics on the main
+	// port requires (and the METRICS_PORT listener too, when both are set);
+	// empty: /metrics is not served on the main port. In production at least
+	// 32 characters, e.g. openssl rand -hex 32.
+	MetricsToken string `env:"METRICS_TOKEN"`
+
+	// MetricsPort (METRICS_PORT): TCP port of a separate listener serving only
+	// /metrics, for a scraper on a private network; 0: none.
+	MetricsPort int `env:"METRICS_PORT" envDefault:"0"`
+
 	// Feature redis: Redis client (go-redis v9) with a readiness check; shares
 	// rate limits across instances.
 	//
@@ -648,6 +663,16 @@ func (c Config) validate() error {
 	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
 	default:
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", strings.ToLower(c.LogLevel.String())))
+	}
+
+	switch {
+	case c.MetricsPort < 0 || c.MetricsPort > 65535:
+		errs = append(errs, fmt.Errorf("METRICS_PORT: %d is not a port (1-65535), nor 0 for none", c.MetricsPort))
+	case c.MetricsPort != 0 && c.MetricsPort == int(c.Port):
+		errs = append(errs, fmt.Errorf("METRICS_PORT: %d is PORT too; choose another port, or set METRICS_PORT=0 and METRICS_TOKEN to serve /metrics on PORT", c.MetricsPort))
+	}
+	if c.Env == Production && c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		errs = append(errs, fmt.Errorf("METRICS_TOKEN: %d characters is too short for production; use at least 32, e.g. from openssl rand -hex 32", len(c.MetricsToken)))
 	}
 
 	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {

@@ -94,6 +94,7 @@ func TestLoadDefaults(t *testing.T) {
 		JobsMaxAttempts:             25,
 		JobsTimeout:                 time.Minute,
 		JobsRescueAfter:             time.Hour,
+		MetricsPort:                 0,
 		OTELExporter:                "otlp",
 		OTELSampler:                 "parentbased_always_on",
 		OTELSamplerArg:              1,

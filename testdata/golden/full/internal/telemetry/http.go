@@ -32,7 +32,7 @@ func (p *Provider) Middleware(next http.Handler) http.Handler {
 		if len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0 {
 			ctx = prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		}
-		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := tracer.Start(ctx, r.Method, serverSpan...)
 		defer span.End()
 		next.ServeHTTP(w, r.WithContext(ctx))
 		if !span.IsRecording() {
@@ -68,6 +68,10 @@ func (p *Provider) Middleware(next http.Handler) http.Handler {
 		}
 	})
 }
+
+// serverSpan are the options of every server span, made once: a slice
+// passed on as it is allocates nothing per request.
+var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 
 // spanName is "METHOD /route/{pattern}" for a matched route and the method
 // alone otherwise.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -161,16 +162,23 @@ func TestMiddlewareSpans(t *testing.T) {
 }
 
 // A request that carries a traceparent continues the caller's trace: the
-// server span is the child of the caller's span. Without one, it starts a
-// trace of its own.
+// server span is the child of the caller's span, and the caller's baggage
+// reaches the handler. Without one, it starts a trace of its own.
 func TestMiddlewareContinuesTrace(t *testing.T) {
 	p, rec := recorded(t, sdktrace.ParentBased(sdktrace.NeverSample()))
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {})
+	var tenant string
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {
+		tenant = baggage.FromContext(r.Context()).Member("tenant").Value()
+	})
 	h := chain(p, mux)
 	r := httptest.NewRequest("GET", "/ok", nil)
 	r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	r.Header.Set("baggage", "tenant=acme")
 	h.ServeHTTP(httptest.NewRecorder(), r)
+	if tenant != "acme" {
+		t.Errorf("baggage tenant %q in the handler, want acme", tenant)
+	}
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/ok", nil)) // not sampled: NeverSample for roots
 	spans := rec.Ended()
 	if len(spans) != 1 {
