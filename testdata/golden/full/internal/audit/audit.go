@@ -114,9 +114,8 @@ func (l *Log) Record(ctx context.Context, tx Execer, e Entry) error {
 	if addr, ok := httpx.ClientIPFrom(ctx); ok {
 		ip = addr.String()
 	}
-	var ua string
+	ua := escape(httpx.UserAgentFrom(ctx))
 	if r := requestFrom(ctx); r != nil {
-		ua = r.userAgent
 		r.recorded.Store(true)
 	}
 	_, err = tx.ExecContext(ctx,
@@ -355,10 +354,10 @@ func userFields(u users.User) map[string]any {
 
 var _ users.Recorder = (*Log)(nil)
 
-// request is what Middleware keeps about a request for Record.
+// request is what Middleware keeps about an impersonated request: whether
+// the handler recorded a row itself.
 type request struct {
-	userAgent string
-	recorded  atomic.Bool
+	recorded atomic.Bool
 }
 
 type requestKey struct{}
@@ -368,20 +367,21 @@ func requestFrom(ctx context.Context) *request {
 	return r
 }
 
-// Middleware keeps the request's user agent (escaped) for Record and, for a
-// request made while impersonating that recorded nothing itself, writes one
-// impersonated_request row once the handler is done, naming the route and
-// the status. It belongs in the chain's Inner stage, after the
-// impersonation check that marks such requests.
+// Middleware writes, for a request made while impersonating that recorded
+// nothing itself, one impersonated_request row once the handler is done,
+// naming the route and the status. Other requests pass untouched, at no
+// cost: Record takes the user agent from the chain (httpx.UserAgentFrom).
+// It belongs in the chain's Inner stage, after the impersonation check
+// that marks such requests.
 func (l *Log) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := &request{userAgent: escape(r.UserAgent())}
-		ctx := context.WithValue(r.Context(), requestKey{}, req)
-		imp, impersonated := users.Impersonating(ctx)
+		imp, impersonated := users.Impersonating(r.Context())
 		if !impersonated {
-			next.ServeHTTP(w, r.WithContext(ctx))
+			next.ServeHTTP(w, r)
 			return
 		}
+		req := &request{}
+		ctx := context.WithValue(r.Context(), requestKey{}, req)
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		if req.recorded.Load() {

@@ -74,6 +74,7 @@ type requestInfo struct {
 	id       string       // set by RequestID
 	idHeader [1]string    // the X-Request-ID response field: id
 	client   netip.Addr   // set by clientIP
+	agent    string       // the User-Agent field, set by clientIP
 	route    string       // the matched ServeMux pattern, set by Routes
 	base     *slog.Logger // set by AccessLog
 	once     sync.Once
@@ -181,6 +182,7 @@ func clientIP(resolve func(*http.Request) netip.Addr) Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if info := infoFrom(r.Context()); info != nil {
 				info.client = resolve(r)
+				info.agent = r.UserAgent()
 			}
 			next.ServeHTTP(w, r)
 		})
@@ -195,6 +197,15 @@ func ClientIPFrom(ctx context.Context) (addr netip.Addr, ok bool) {
 		return info.client, true
 	}
 	return netip.Addr{}, false
+}
+
+// UserAgentFrom returns the User-Agent field of the request in ctx, as
+// sent (escape it before storing or logging it), or "" outside the chain.
+func UserAgentFrom(ctx context.Context) string {
+	if info := infoFrom(ctx); info != nil {
+		return info.agent
+	}
+	return ""
 }
 
 // RequestIDFrom returns the id RequestID gave the request, or "".

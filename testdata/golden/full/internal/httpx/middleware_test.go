@@ -405,8 +405,10 @@ func (d *discardWriter) WriteHeader(int)             {}
 func TestChainResolvesClientIP(t *testing.T) {
 	trusted := NewClientIP([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
 	var got netip.Addr
+	var agent string
 	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = ClientIPFrom(r.Context())
+		agent = UserAgentFrom(r.Context())
 	}), ChainOptions{Log: slog.New(slog.DiscardHandler), MaxBodyBytes: 1 << 20, ClientIP: trusted.Of})
 	for _, tc := range []struct{ peer, xff, want string }{
 		{"10.0.0.1:1234", "9.9.9.9, 5.6.7.8", "5.6.7.8"},
@@ -418,13 +420,20 @@ func TestChainResolvesClientIP(t *testing.T) {
 		if tc.xff != "" {
 			req.Header.Set("X-Forwarded-For", tc.xff)
 		}
+		req.Header.Set("User-Agent", "curl/8.5 "+tc.peer)
 		h.ServeHTTP(httptest.NewRecorder(), req)
 		if got.String() != tc.want {
 			t.Errorf("peer %s, XFF %q: ClientIPFrom = %s, want %s", tc.peer, tc.xff, got, tc.want)
 		}
+		if agent != "curl/8.5 "+tc.peer {
+			t.Errorf("UserAgentFrom = %q, want the request's User-Agent", agent)
+		}
 	}
 	if _, ok := ClientIPFrom(context.Background()); ok {
 		t.Errorf("ClientIPFrom outside a request reported an address")
+	}
+	if UserAgentFrom(context.Background()) != "" {
+		t.Errorf("UserAgentFrom outside a request is not empty")
 	}
 }
 
