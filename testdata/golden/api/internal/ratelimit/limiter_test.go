@@ -387,3 +387,38 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// A refused request is named after the route it was for, as a served one
+// is by the routes: metrics, traces and the access log count a 429 on
+// "GET /api/v1/items/{id}", not on no route.
+func TestRefusalNamesTheRoute(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/items/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	lim, err := New(Config{Default: Spec{Limit: 1, Window: time.Minute}, Mux: mux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []httpx.Observation
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r)
+			o, _ := httpx.Observe(r.Context())
+			seen = append(seen, o)
+		})
+	}
+	h := httpx.Chain(httpx.Routes(mux), httpx.ChainOptions{
+		Log: slog.New(slog.DiscardHandler), MaxBodyBytes: 1 << 10,
+		Outer: []httpx.Middleware{outer}, Guard: []httpx.Middleware{lim.Middleware},
+	})
+	for _, id := range []string{"1", "2"} {
+		get(h, "GET", "/api/v1/items/"+id, "203.0.113.5:80", "")
+	}
+	if len(seen) != 2 || seen[0].Status != http.StatusNoContent || seen[1].Status != http.StatusTooManyRequests {
+		t.Fatalf("observed %+v, want a 204 then a 429", seen)
+	}
+	for _, o := range seen {
+		if o.Route != "GET /api/v1/items/{id}" {
+			t.Errorf("observed route %q (status %d), want GET /api/v1/items/{id}", o.Route, o.Status)
+		}
+	}
+}

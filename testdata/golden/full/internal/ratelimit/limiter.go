@@ -264,6 +264,11 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		l.observe(p.name, Limited)
+		if l.mux != nil { // a refusal is rare: its route lookup costs nothing overall
+			if _, pattern := l.mux.Handler(r); pattern != "" {
+				httpx.NoteRoute(r.Context(), pattern)
+			}
+		}
 		retry := max(t, 1)
 		h[retryAfterHeader] = []string{strconv.FormatInt(retry, 10)}
 		httpx.Logger(r.Context()).WarnContext(r.Context(), "excess_rate_limit_exceeded",

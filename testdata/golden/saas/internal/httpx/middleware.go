@@ -199,6 +199,17 @@ func ClientIPFrom(ctx context.Context) (addr netip.Addr, ok bool) {
 	return netip.Addr{}, false
 }
 
+// NoteRoute records pattern as the route of the request in ctx, for
+// middleware that answers before the routes run (a rate limit's 429) and
+// knows which route the request was for: the access log, metrics and
+// traces then name that route rather than none. Routes overwrites it when
+// the request gets there.
+func NoteRoute(ctx context.Context, pattern string) {
+	if info := infoFrom(ctx); info != nil {
+		info.route = pattern
+	}
+}
+
 // UserAgentFrom returns the User-Agent field of the request in ctx, as
 // sent (escape it before storing or logging it), or "" outside the chain.
 func UserAgentFrom(ctx context.Context) string {

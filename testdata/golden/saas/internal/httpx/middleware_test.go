@@ -666,7 +666,8 @@ func TestChainStages(t *testing.T) {
 
 // Outer middleware reads back, after the chain has served a request, the
 // route that matched and the final status and size: a route's answer, a
-// miss (no route: ""), a recovered panic, and a refusal by a guard.
+// miss (no route: ""), a recovered panic, a route's own 429, and a guard's
+// refusal that names the route it was for (NoteRoute).
 func TestObserveFromOuter(t *testing.T) {
 	var got Observation
 	var seen bool
@@ -676,7 +677,17 @@ func TestObserveFromOuter(t *testing.T) {
 			got, seen = Observe(r.Context())
 		})
 	}
-	h, _ := testChain(t, ChainOptions{Outer: []Middleware{outer}})
+	guard := func(next http.Handler) http.Handler { // refuses /guarded, naming the route
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/guarded" {
+				NoteRoute(r.Context(), "GET /ok")
+				WriteProblem(w, Problem{Status: http.StatusTooManyRequests})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h, _ := testChain(t, ChainOptions{Outer: []Middleware{outer}, Guard: []Middleware{guard}})
 	for _, c := range []struct {
 		path  string
 		route string
@@ -686,6 +697,7 @@ func TestObserveFromOuter(t *testing.T) {
 		{"/nowhere/42", "", http.StatusNotFound},
 		{"/panic", "GET /panic", http.StatusInternalServerError},
 		{"/limited", "GET /limited", http.StatusTooManyRequests},
+		{"/guarded", "GET /ok", http.StatusTooManyRequests},
 	} {
 		w := serve(h, httptest.NewRequest("GET", c.path, nil))
 		if !seen || got.Route != c.route || got.Status != c.code || got.Status != w.Code || got.Bytes != int64(w.Body.Len()) {
