@@ -52,7 +52,7 @@ func chain(p *Provider, mux *http.ServeMux) http.Handler {
 func attr(s sdktrace.ReadOnlySpan, key string) string {
 	for _, kv := range s.Attributes() {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
@@ -247,13 +247,13 @@ func TestRequestQueryCall(t *testing.T) {
 	mux.HandleFunc("GET /report/{id}", func(w http.ResponseWriter, r *http.Request) {
 		var n int
 		if err := sqlDB.QueryRowContext(r.Context(), "SELECT 2").Scan(&n); err != nil {
-			http.Error(w, err.Error(), 500)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		req, _ := http.NewRequestWithContext(r.Context(), "GET", other.URL+"/v1/data?key=sk-live-123&page=1", nil)
 		resp, err := client.Do(req)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		_ = resp.Body.Close()

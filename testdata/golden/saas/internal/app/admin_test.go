@@ -288,6 +288,9 @@ func TestImpersonation(t *testing.T) {
 		t.Errorf("an audit row holds a token: %s", b)
 	}
 	resp, b = s.do(adminToken, "GET", "/api/v1/admin/audit-logs?limit=100", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("audit logs: %d %s", resp.StatusCode, b)
+	}
 	// The user agent is stored escaped (Go's client sends no newline; the
 	// audit package's tests send one).
 	if !strings.Contains(string(b), `"user_agent":"x\\t{\\\"forged\\\":1}"`) || strings.Contains(string(b), testPassword) {
