@@ -153,13 +153,14 @@ func TestTracingOff(t *testing.T) {
 // A configuration the SDK could not use is refused at startup, naming the
 // variable.
 func TestTracingBadConfig(t *testing.T) {
+	url := dbtest.UnusedURL(t) // config only: nothing connects
 	for key, value := range map[string]string{
 		"OTEL_EXPORTER":           "zipkin",
 		"OTEL_TRACES_SAMPLER":     "sometimes",
 		"OTEL_TRACES_SAMPLER_ARG": "2",
 	} {
 		_, err := config.Load(func(k string) string {
-			return map[string]string{"APP_ENV": "test", "DATABASE_URL": dbtest.URL(t), key: value}[k]
+			return map[string]string{"APP_ENV": "test", "DATABASE_URL": url, key: value}[k]
 		})
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s=%s: %v, want an error naming %s", key, value, err, key)

@@ -173,3 +173,18 @@ func TestCompose(t *testing.T) {
 		t.Errorf("unknown kind: %v", err)
 	}
 }
+
+// addressOf, which the SMTP and SendGrid providers use, splits a checked
+// address into its name and address, and keeps text it cannot parse whole.
+func TestAddressOf(t *testing.T) {
+	for _, c := range []struct{ in, name, addr string }{
+		{"Ada <ada@example.com>", "Ada", "ada@example.com"},
+		{"ada@example.com", "", "ada@example.com"},
+		{`"Lovelace, Ada" <ada@example.com>`, "Lovelace, Ada", "ada@example.com"},
+		{"not an address", "", "not an address"},
+	} {
+		if name, addr := addressOf(c.in); name != c.name || addr != c.addr {
+			t.Errorf("addressOf(%q) = %q, %q; want %q, %q", c.in, name, addr, c.name, c.addr)
+		}
+	}
+}

@@ -284,7 +284,7 @@ func TestRequestQueryCall(t *testing.T) {
 			t.Errorf("%s: trace %s parent %s, want children of the server span %s", s.Name(), s.SpanContext().TraceID(), s.Parent().SpanID(), server.SpanContext().SpanID())
 		}
 	}
-	if attr(query, "db.system.name") != "sqlite" || attr(query, "db.query.text") != "SELECT 2" {
+	if attr(query, "db.system.name") != db.System || attr(query, "db.query.text") != "SELECT 2" {
 		t.Errorf("query span attributes %v", query.Attributes())
 	}
 	if call.SpanKind() != trace.SpanKindClient || attr(call, "peer.service") != "vendor" {

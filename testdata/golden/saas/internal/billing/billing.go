@@ -224,7 +224,7 @@ func (s *Service) Customer(ctx context.Context, u users.User) (string, error) {
 		return "", s.stripeError(ctx, "create customer", err)
 	}
 	if _, err := s.db.ExecContext(ctx,
-		`INSERT INTO billing_customers (user_id, customer_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING`,
+		`INSERT INTO billing_customers (user_id, customer_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 		u.ID, c.ID, s.now().Unix()); err != nil {
 		return "", fmt.Errorf("store customer: %w", err)
 	}
