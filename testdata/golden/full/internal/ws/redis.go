@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,10 @@ type Redis struct {
 	tickets  *MemoryTickets // while Redis is down
 	deliver  atomic.Pointer[func(channel string, payload []byte)]
 	down     atomic.Bool // the last operation failed
+	// subscribed is closed once Redis has confirmed Run's subscription:
+	// from then on this instance receives what any instance publishes.
+	subscribed     chan struct{}
+	subscribedOnce sync.Once
 }
 
 // presenceTTL is how long an instance's presence entries live without a
@@ -38,8 +43,13 @@ const presenceTTL = 60 * time.Second
 // NewRedis returns the shared state on client under prefix (e.g.
 // "myapp:ws:"), for the instance named instance.
 func NewRedis(client redis.UniversalClient, prefix, instance string, log *slog.Logger) *Redis {
-	return &Redis{client: client, prefix: prefix, instance: instance, log: log, tickets: NewMemoryTickets()}
+	return &Redis{client: client, prefix: prefix, instance: instance, log: log, tickets: NewMemoryTickets(), subscribed: make(chan struct{})}
 }
+
+// Subscribed is closed once Run's subscription to the bus is active
+// (go-redis sends SUBSCRIBE without waiting for Redis to confirm it):
+// messages published before then do not reach this instance.
+func (r *Redis) Subscribed() <-chan struct{} { return r.subscribed }
 
 // State returns r as the hub's shared tickets and presence.
 func (r *Redis) State() SharedState { return SharedState{Tickets: r, Presence: r} }
@@ -88,6 +98,13 @@ func (r *Redis) Run(ctx context.Context, deliver func(channel string, payload []
 	r.deliver.Store(&deliver)
 	sub := r.client.Subscribe(ctx, r.busChannel())
 	defer sub.Close()
+	// Wait for Redis to confirm the subscription. If Redis is down now,
+	// go on: go-redis subscribes again when it is back.
+	if _, err := sub.Receive(ctx); err == nil {
+		r.subscribedOnce.Do(func() { close(r.subscribed) })
+	} else if ctx.Err() == nil {
+		r.failed("subscribe", err)
+	}
 	msgs := sub.Channel(redis.WithChannelHealthCheckInterval(5 * time.Second))
 	for {
 		select {

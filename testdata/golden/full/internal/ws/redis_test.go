@@ -39,7 +39,13 @@ func startShared(t *testing.T, c redis.UniversalClient, prefix, instance string)
 	cfg := testConfig()
 	cfg.InstanceID = instance
 	shared := ws.NewRedis(c, prefix, instance, discardLog())
-	return start(t, cfg, ws.Deps{Bus: shared, State: shared.State()}), shared
+	s := start(t, cfg, ws.Deps{Bus: shared, State: shared.State()})
+	select { // what the other instance publishes from now on reaches this one
+	case <-shared.Subscribed():
+	case <-time.After(5 * time.Second):
+		t.Fatalf("instance %s: the bus subscription was not confirmed within 5 s", instance)
+	}
+	return s, shared
 }
 
 // Two instances sharing Redis: a broadcast from one reaches the clients
