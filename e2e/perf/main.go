@@ -268,29 +268,11 @@ func (m measurer) measure(ctx context.Context, path string) (bool, error) {
 	fmt.Printf("\n== GET %s: %d, %d header fields, %d bytes of body\n", path, ans.Status, len(ans.Header), len(ans.Body))
 
 	// B: the bare server, answering the same bytes.
-	answerFile := filepath.Join(m.work, "answer.json")
-	b, _ := json.Marshal(ans)
-	if err := os.WriteFile(answerFile, b, 0o644); err != nil {
-		return false, err
-	}
-	self, err := os.Executable()
+	bareCmd, bareURL, err := startBare(ctx, filepath.Join(m.work, "answer.json"), ans, path)
 	if err != nil {
-		return false, err
-	}
-	bport, err := freePort()
-	if err != nil {
-		return false, err
-	}
-	bareCmd := exec.Command(self, "bare", "-answer", answerFile, "-addr", fmt.Sprintf("127.0.0.1:%d", bport))
-	bareCmd.Stderr = os.Stderr
-	if err := bareCmd.Start(); err != nil {
 		return false, err
 	}
 	defer stop(bareCmd)
-	bareURL := fmt.Sprintf("http://127.0.0.1:%d", bport)
-	if err := waitReady(ctx, bareURL+path); err != nil {
-		return false, err
-	}
 	if err := sameBytes(chainURL, bareURL, path, origin, o.varyBody); err != nil {
 		return false, err
 	}
@@ -299,25 +281,11 @@ func (m measurer) measure(ctx context.Context, path string) (bool, error) {
 	servers := []server{{"chain", chainURL, m.chainPID, nil}, {"bare", bareURL, bareCmd.Process.Pid, nil}}
 	if o.plain {
 		plain := &answer{Status: ans.Status, Header: http.Header{"Content-Type": ans.Header["Content-Type"]}, Body: ans.Body}
-		plainFile := filepath.Join(m.work, "plain.json")
-		b, _ := json.Marshal(plain)
-		if err := os.WriteFile(plainFile, b, 0o644); err != nil {
-			return false, err
-		}
-		pport, err := freePort()
+		plainCmd, plainURL, err := startBare(ctx, filepath.Join(m.work, "plain.json"), plain, path)
 		if err != nil {
 			return false, err
 		}
-		plainCmd := exec.Command(self, "bare", "-answer", plainFile, "-addr", fmt.Sprintf("127.0.0.1:%d", pport))
-		plainCmd.Stderr = os.Stderr
-		if err := plainCmd.Start(); err != nil {
-			return false, err
-		}
 		defer stop(plainCmd)
-		plainURL := fmt.Sprintf("http://127.0.0.1:%d", pport)
-		if err := waitReady(ctx, plainURL+path); err != nil {
-			return false, err
-		}
 		servers = append(servers, server{"plain", plainURL, plainCmd.Process.Pid, nil})
 	}
 
@@ -371,6 +339,34 @@ func (m measurer) measure(ctx context.Context, path string) (bool, error) {
 		ok = false
 	}
 	return ok, nil
+}
+
+// startBare starts this program as "perf bare" answering ans (written to
+// file) on a free port, and waits until it answers path.
+func startBare(ctx context.Context, file string, ans *answer, path string) (*exec.Cmd, string, error) {
+	b, _ := json.Marshal(ans)
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		return nil, "", err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command(self, "bare", "-answer", file, "-addr", fmt.Sprintf("127.0.0.1:%d", port))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := waitReady(ctx, url+path); err != nil {
+		stop(cmd)
+		return nil, "", err
+	}
+	return cmd, url, nil
 }
 
 // generate writes the project with this repository's omnistack.
