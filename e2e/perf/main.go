@@ -703,13 +703,7 @@ func us(v float64) string {
 // report prints the ranges and the ratios and says whether the targets are
 // met: by the medians, with the range of the per-round ratios beside them.
 func report(chain, bare []result) bool {
-	get := func(rs []result, f func(result) float64) []float64 {
-		out := make([]float64, len(rs))
-		for i, r := range rs {
-			out[i] = f(r)
-		}
-		return out
-	}
+	get := values
 	rps := func(r result) float64 { return r.rps }
 	p99 := func(r result) float64 { return r.p99 }
 	load := func(r result) float64 { return r.load }
@@ -738,16 +732,19 @@ func report(chain, bare []result) bool {
 	return okT && okL
 }
 
+// values is f of each result.
+func values(rs []result, f func(result) float64) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return out
+}
+
 // reportRatios prints the chain's req/s, p99 and CPU per request against
 // another server's, without targets.
 func reportRatios(name string, chain, other []result) {
-	get := func(rs []result, f func(result) float64) []float64 {
-		out := make([]float64, len(rs))
-		for i, r := range rs {
-			out[i] = f(r)
-		}
-		return out
-	}
+	get := values
 	rps := func(r result) float64 { return r.rps }
 	p99 := func(r result) float64 { return r.p99 }
 	cpu := func(r result) float64 { return r.cpu }
