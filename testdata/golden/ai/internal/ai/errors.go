@@ -23,7 +23,7 @@ import (
 type UpstreamError struct {
 	Provider   string
 	Status     int           // the vendor's HTTP status; 0 for a transport failure
-	RetryAfter time.Duration // from the vendor's Retry-After, 0 if none
+	RetryAfter time.Duration // from the vendor's Retry-After (Gemini: its RetryInfo), 0 if none
 	Kind       string        // "status", "connection", "timeout" or "invalid response"
 	retryable  bool
 }
@@ -60,10 +60,18 @@ const maxRetryAfter = 10 * time.Second
 // StatusError is the error of a provider that answered with HTTP status
 // code and header h (nil if unknown).
 func StatusError(provider string, code int, h http.Header) *UpstreamError {
-	e := &UpstreamError{Provider: provider, Status: code, Kind: "status"}
+	var after time.Duration
 	if h != nil {
-		e.RetryAfter = parseRetryAfter(h.Get("Retry-After"), time.Now())
+		after = parseRetryAfter(h.Get("Retry-After"), time.Now())
 	}
+	return StatusErrorAfter(provider, code, after)
+}
+
+// StatusErrorAfter is StatusError for a provider that says how long to wait
+// in its error body rather than in Retry-After (Gemini's RetryInfo); after
+// is 0 if it did not say.
+func StatusErrorAfter(provider string, code int, after time.Duration) *UpstreamError {
+	e := &UpstreamError{Provider: provider, Status: code, Kind: "status", RetryAfter: max(after, 0)}
 	e.retryable = (code == http.StatusTooManyRequests || code >= 500) && e.RetryAfter <= maxRetryAfter
 	return e
 }

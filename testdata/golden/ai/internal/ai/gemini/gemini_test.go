@@ -1,11 +1,15 @@
 package gemini_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/myapp/internal/ai"
 	"example.com/myapp/internal/ai/aitest"
@@ -33,9 +37,11 @@ var vendor = aitest.Vendor{
 		fmt.Fprintf(w, "data: %s\r\n\r\n", response("", "STOP", u))
 	},
 	Error: func(w http.ResponseWriter, status int, message string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"error":{"code":%d,"message":%q,"status":"FAILED"}}`, status, message)
+		delay := ""
+		if status == http.StatusTooManyRequests {
+			delay = "2s" // Gemini says how long to wait in the body, not in Retry-After
+		}
+		writeError(w, status, message, delay)
 	},
 	CheckRequest: func(t *testing.T, body []byte) {
 		var got struct {
@@ -64,6 +70,51 @@ var vendor = aitest.Vendor{
 			t.Fatalf("request = %s", body)
 		}
 	},
+}
+
+// writeError writes Google's error body; a 429 carries the delay in a
+// google.rpc.RetryInfo detail, next to the quota that ran out.
+func writeError(w http.ResponseWriter, status int, message, delay string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	details := ""
+	if delay != "" {
+		details = fmt.Sprintf(`,"details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":%q}]`, delay)
+	}
+	fmt.Fprintf(w, `{"error":{"code":%d,"message":%q,"status":"RESOURCE_EXHAUSTED"%s}}`, status, message, details)
+}
+
+// The delay of a 429 comes from the RetryInfo detail: a short one is
+// retried by the gateway, a long one fails over at once, and a detail that
+// is missing or not a duration means no delay.
+func TestRetryDelayFromTheBody(t *testing.T) {
+	cases := []struct {
+		delay     string
+		want      time.Duration
+		retryable bool
+	}{
+		{"1.5s", 1500 * time.Millisecond, true},
+		{"38s", 38 * time.Second, false},
+		{"", 0, true},
+		{"soon", 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.delay, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				writeError(w, http.StatusTooManyRequests, "quota", c.delay)
+			}))
+			defer srv.Close()
+			p := gemini.New(gemini.Config{APIKey: aitest.Key, BaseURL: srv.URL, Model: "gemini-2.5-flash"})
+			_, err := p.Complete(context.Background(), ai.Request{Model: "test-model", Messages: aitest.Conversation, MaxTokens: 8})
+			var up *ai.UpstreamError
+			if !errors.As(err, &up) || up.Status != http.StatusTooManyRequests {
+				t.Fatalf("err = %#v, want a 429 UpstreamError", err)
+			}
+			if up.RetryAfter != c.want || up.Retryable() != c.retryable {
+				t.Errorf("RetryAfter = %v, retryable %v; want %v, %v", up.RetryAfter, up.Retryable(), c.want, c.retryable)
+			}
+		})
+	}
 }
 
 func response(text, finish string, u ai.Usage) string {

@@ -166,7 +166,7 @@ func Conformance(t *testing.T, v Vendor, newProvider func(baseURL string) ai.Pro
 				if !errors.As(err, &up) || up.Status != s.status || up.Retryable() != s.retryable {
 					t.Fatalf("err = %#v, want an UpstreamError with status %d, retryable %v", err, s.status, s.retryable)
 				}
-				if s.status == http.StatusTooManyRequests && p.Name() != ai.Gemini && up.RetryAfter != 2*time.Second {
+				if s.status == http.StatusTooManyRequests && up.RetryAfter != 2*time.Second {
 					t.Errorf("RetryAfter = %v, want 2s", up.RetryAfter)
 				}
 				if strings.Contains(err.Error(), Key) || strings.Contains(err.Error(), "failure for") {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/genai"
 
@@ -165,12 +166,33 @@ func finish(reason genai.FinishReason) string {
 	return ai.FinishOther
 }
 
-// fail maps an SDK error to the gateway's: the status only, never the
-// message (which may echo the key).
+// fail maps an SDK error to the gateway's: the status and the retry delay
+// only, never the message (which may echo the key).
 func fail(ctx context.Context, err error) error {
 	var apiErr genai.APIError
 	if errors.As(err, &apiErr) {
-		return ai.StatusError(ai.Gemini, apiErr.Code, nil)
+		return ai.StatusErrorAfter(ai.Gemini, apiErr.Code, retryDelay(apiErr.Details))
 	}
 	return ai.TransportError(ctx, ai.Gemini, err)
+}
+
+// retryInfo is the type of the error detail in which Google APIs say how
+// long to wait (google.rpc.RetryInfo); the SDK hands the details over as
+// decoded JSON, and the response's headers not at all.
+const retryInfo = "type.googleapis.com/google.rpc.RetryInfo"
+
+// retryDelay is the delay of a RetryInfo detail ("retryDelay": "38s", a
+// google.protobuf.Duration in JSON), or 0 if there is none or it is not
+// a duration.
+func retryDelay(details []map[string]any) time.Duration {
+	for _, d := range details {
+		if kind, _ := d["@type"].(string); kind != retryInfo {
+			continue
+		}
+		s, _ := d["retryDelay"].(string)
+		if v, err := time.ParseDuration(s); err == nil && v > 0 {
+			return v
+		}
+	}
+	return 0
 }
