@@ -13,7 +13,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -587,45 +586,12 @@ func mustPreset(t *testing.T, name string) []string {
 // SIGTERM and expects a clean exit.
 func serveAndProbe(t *testing.T, dir string) {
 	mustRun(t, dir, []string{"GOPROXY=off"}, "go", "build", "-o", "server.bin", "./cmd/server")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("./server.bin")
-	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), fmt.Sprintf("PORT=%d", port))
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var ready int
-	for ctx.Err() == nil {
-		resp, err := http.Get(base + "/health/ready")
-		if err == nil {
-			ready = resp.StatusCode
-			resp.Body.Close()
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if ready != http.StatusOK {
-		t.Fatalf("/health/ready = %d; logs:\n%s", ready, logs.String())
+	srv := startServer(t, dir, "PORT="+freeTCPPort(t))
+	if srv.ready != http.StatusOK {
+		t.Fatalf("/health/ready = %d; logs:\n%s", srv.ready, srv.logs.String())
 	}
 	for _, path := range []string{"/docs", "/openapi.json", "/health/live"} {
-		resp, err := http.Get(base + path)
+		resp, err := http.Get(srv.base + path)
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s = %v %v", path, resp, err)
 		}
@@ -633,11 +599,67 @@ func serveAndProbe(t *testing.T, dir string) {
 			resp.Body.Close()
 		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
+	srv.stop(t)
+}
+
+// server is a generated service's server.bin running on 127.0.0.1.
+type server struct {
+	base  string        // http://127.0.0.1:PORT
+	ready int           // the status of its first /health/ready answer; 0 if none came
+	logs  *bytes.Buffer // what it wrote; read it only once it has stopped or for a failure message
+	cmd   *exec.Cmd
+	done  chan error
+}
+
+// startServer runs dir's server.bin on its defaults (see cleanEnv) plus
+// env, which must set PORT, and waits up to 30 s for /health/ready to
+// answer. The server is killed when t ends unless stop ran.
+func startServer(t *testing.T, dir string, env ...string) *server {
+	t.Helper()
+	srv := &server{logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	srv.cmd = exec.Command("./server.bin")
+	srv.cmd.Dir = dir
+	srv.cmd.Env = append(append(cleanEnv(), "HOST=127.0.0.1"), env...)
+	srv.cmd.Stdout, srv.cmd.Stderr = srv.logs, srv.logs
+	for _, kv := range env {
+		if port, ok := strings.CutPrefix(kv, "PORT="); ok {
+			srv.base = "http://127.0.0.1:" + port
+		}
+	}
+	if srv.base == "" {
+		t.Fatal("startServer: env sets no PORT")
+	}
+	if err := srv.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { srv.done <- srv.cmd.Wait() }()
+	t.Cleanup(func() {
+		if srv.cmd.ProcessState == nil {
+			srv.cmd.Process.Kill()
+			<-srv.done
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if resp, err := http.Get(srv.base + "/health/ready"); err == nil {
+			srv.ready = resp.StatusCode
+			resp.Body.Close()
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return srv
+}
+
+// stop sends SIGTERM and checks the server exits cleanly within 20 s.
+func (srv *server) stop(t *testing.T) {
+	t.Helper()
+	srv.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-done:
+	case err := <-srv.done:
 		if err != nil {
-			t.Errorf("server exit after SIGTERM: %v; logs:\n%s", err, logs.String())
+			t.Errorf("server exit after SIGTERM: %v; logs:\n%s", err, srv.logs.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Errorf("server did not stop within 20s of SIGTERM")

@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -12,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -38,31 +35,11 @@ func TestMetricsPromtool(t *testing.T) {
 
 	port, mport := freeTCPPort(t), freeTCPPort(t)
 	const token = "e2e-metrics-token-0123456789abcdef0123"
-	cmd := exec.Command("./server.bin")
-	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), "HOST=127.0.0.1", "PORT="+port, "METRICS_PORT="+mport, "METRICS_TOKEN="+token)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	srv := startServer(t, dir, "PORT="+port, "METRICS_PORT="+mport, "METRICS_TOKEN="+token)
+	if srv.ready == 0 {
+		t.Fatalf("the server did not answer /health/ready; logs:\n%s", srv.logs.String())
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-	base := "http://127.0.0.1:" + port
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
-		if resp, err := http.Get(base + "/health/ready"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	base := srv.base
 	// Some traffic, so the RED families and the rate-limit decisions have
 	// series: a matched route, an id route, unmatched paths, a 405.
 	for _, path := range []string{"/api/v1/items", "/api/v1/items/1", "/no/such/path", "/wp-login.php"} {
@@ -75,7 +52,7 @@ func TestMetricsPromtool(t *testing.T) {
 	}
 
 	for _, url := range []string{base + "/metrics", "http://127.0.0.1:" + mport + "/metrics"} {
-		body := scrapeWithToken(t, url, token, logs.String())
+		body := scrapeWithToken(t, url, token, srv.logs.String())
 		for _, want := range []string{"http_requests_total{", "http_request_duration_seconds_bucket{", "http_requests_in_flight ", `go_sql_open_connections{db_name="main"}`, "ratelimit_requests_total{", "jobs_by_state{", "websocket_connections "} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s has no %s", url, want)
@@ -89,15 +66,7 @@ func TestMetricsPromtool(t *testing.T) {
 		}
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("server exit after SIGTERM: %v; logs:\n%s", err, logs.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Errorf("server did not stop within 20s of SIGTERM")
-	}
+	srv.stop(t)
 }
 
 // scrapeWithToken GETs url with the bearer token, retrying while the
