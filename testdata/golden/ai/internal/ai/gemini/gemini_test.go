@@ -72,16 +72,21 @@ var vendor = aitest.Vendor{
 	},
 }
 
-// writeError writes Google's error body; a 429 carries the delay in a
-// google.rpc.RetryInfo detail, next to the quota that ran out.
+// writeError writes Google's error body; a 429 is RESOURCE_EXHAUSTED, and
+// a delay goes in a google.rpc.RetryInfo detail, next to the quota that
+// ran out.
 func writeError(w http.ResponseWriter, status int, message, delay string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
+	code := "FAILED"
+	if status == http.StatusTooManyRequests {
+		code = "RESOURCE_EXHAUSTED"
+	}
 	details := ""
 	if delay != "" {
 		details = fmt.Sprintf(`,"details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":%q}]`, delay)
 	}
-	fmt.Fprintf(w, `{"error":{"code":%d,"message":%q,"status":"RESOURCE_EXHAUSTED"%s}}`, status, message, details)
+	fmt.Fprintf(w, `{"error":{"code":%d,"message":%q,"status":%q%s}}`, status, message, code, details)
 }
 
 // The delay of a 429 comes from the RetryInfo detail: a short one is
