@@ -10,6 +10,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -100,14 +101,20 @@ func projects(t *testing.T, reg *generator.Registry) []project {
 			add(project{name: "p-" + name + "-pg", preset: name, features: pg})
 		}
 	}
+	// The cover only adds what the presets and their variants miss: the
+	// pairs they hold are tested already.
+	given := make([][]string, 0, len(out))
+	for _, p := range out {
+		given = append(given, p.features)
+	}
 	raced := map[string]bool{}
 	for _, p := range out {
 		for _, f := range p.features {
 			raced[f] = raced[f] || p.race
 		}
 	}
-	cover := reg.PairwiseCover()
-	t.Logf("pairwise cover: %d sets", len(cover))
+	cover := reg.PairwiseCoverAfter(given)
+	t.Logf("pairwise cover beyond the presets: %d sets", len(cover))
 	for i, set := range cover {
 		var pkgs []string
 		for _, f := range set {
@@ -125,7 +132,20 @@ func projects(t *testing.T, reg *generator.Registry) []project {
 		t.Logf("  cover-%d: %s (race: %s)", i+1, strings.Join(set, ","), raceNote)
 		add(project{name: fmt.Sprintf("cover-%d", i+1), features: set, racePkgs: pkgs})
 	}
+	// Largest first, so that small projects fill the end of the run rather
+	// than one large one running alone (a race build costs about twice a
+	// plain one); ties keep the order above.
+	slices.SortStableFunc(out, func(a, b project) int { return cmp.Compare(b.weight(), a.weight()) })
 	return out
+}
+
+// weight is a rough cost of checking p: its features, twice over when its
+// tests run under the race detector.
+func (p project) weight() int {
+	if p.race {
+		return 2 * len(p.features)
+	}
+	return len(p.features)
 }
 
 func TestGeneratedProjects(t *testing.T) {
@@ -138,26 +158,61 @@ func TestGeneratedProjects(t *testing.T) {
 	mustRun(t, "", nil, "go", "build", "-o", bin, "../cmd/omnistack")
 
 	list := projects(t, reg)
+	names := make([]string, len(list))
+	for i, p := range list {
+		names[i] = p.name
+	}
+	t.Logf("order: %s", strings.Join(names, " "))
 	parallel := 2
 	if s := os.Getenv("E2E_PARALLEL"); s != "" {
 		fmt.Sscan(s, &parallel)
 	}
-	sem := make(chan struct{}, parallel)
+	parallel = max(parallel, 1)
+	// parallel workers take the projects in list order, except that the
+	// first (the largest) builds and vets alone: with a cold build cache,
+	// two projects started together would compile the same heavy SDKs
+	// twice at once, each on half the cores. After it, the others find them
+	// compiled, and its race build compiles their race variants once.
+	// Subtests run from the workers rather than by t.Parallel, whose start
+	// order is random.
 	var mu sync.Mutex
 	var timings []string
 	t.Run("projects", func(t *testing.T) {
-		for _, p := range list {
-			t.Run(p.name, func(t *testing.T) {
-				t.Parallel()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				start := time.Now()
-				checkProject(t, bin, root, p)
-				mu.Lock()
-				timings = append(timings, fmt.Sprintf("%-12s %6.1fs  %s", p.name, time.Since(start).Seconds(), strings.Join(p.features, ",")))
-				mu.Unlock()
+		jobs := make(chan int)
+		warm := make(chan struct{})
+		warmed := sync.OnceFunc(func() { close(warm) })
+		go func() {
+			defer close(jobs)
+			for i := range list {
+				jobs <- i
+				if i == 0 {
+					<-warm
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		for range parallel {
+			wg.Go(func() {
+				for i := range jobs {
+					p := list[i]
+					built := func() {}
+					if i == 0 {
+						built = warmed
+					}
+					t.Run(p.name, func(t *testing.T) {
+						start := time.Now()
+						checkProject(t, bin, root, p, built)
+						mu.Lock()
+						timings = append(timings, fmt.Sprintf("%-12s %6.1fs  %s", p.name, time.Since(start).Seconds(), strings.Join(p.features, ",")))
+						mu.Unlock()
+					})
+					if i == 0 {
+						warmed() // it failed before building, or -run left it out
+					}
+				}
 			})
 		}
+		wg.Wait()
 	})
 	t.Logf("time per project:\n  %s", strings.Join(timings, "\n  "))
 }
@@ -473,7 +528,9 @@ func appendFile(t *testing.T, path, text string) {
 	}
 }
 
-func checkProject(t *testing.T, bin, root string, p project) {
+// checkProject generates p and verifies it; built is called once it has
+// built and vetted, before its tests.
+func checkProject(t *testing.T, bin, root string, p project, built func()) {
 	dir := filepath.Join(root, p.name)
 	args := []string{"new", p.name, "--yes", "--no-git", "-o", dir, "--module", "example.com/" + p.name}
 	if p.preset != "" {
@@ -495,7 +552,9 @@ func checkProject(t *testing.T, bin, root string, p project) {
 		}
 	}
 	mustRun(t, "", nil, bin, args...)
-	verifyProject(t, dir, p.race, p.racePkgs...)
+	buildProject(t, dir)
+	built()
+	testProject(t, dir, p.race, p.racePkgs...)
 	if p.serve {
 		serveAndProbe(t, dir)
 	}
@@ -524,13 +583,18 @@ func TestProbeProject(t *testing.T) {
 	if err := generator.Write(dir, files, generator.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	verifyProject(t, dir, true)
+	buildProject(t, dir)
+	testProject(t, dir, true)
 }
 
-// verifyProject checks a generated project: tidy as generated, builds and
-// vets offline and read-only, gofmt-clean, and its tests pass (under the
-// race detector when race is set).
-func verifyProject(t *testing.T, dir string, race bool, racePkgs ...string) {
+// noNetwork is the environment of every go command after buildProject's
+// download: the project must build and test without the network and
+// without changing go.mod or go.sum.
+var noNetwork = []string{"GOPROXY=off", "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
+
+// buildProject checks a generated project: tidy as generated, builds and
+// vets offline and read-only, gofmt-clean.
+func buildProject(t *testing.T, dir string) {
 	t.Helper()
 	// Fetch modules once (network allowed: tidy also checks the zips of
 	// modules that only dependencies' tests need), then prove the rest
@@ -539,17 +603,22 @@ func verifyProject(t *testing.T, dir string, race bool, racePkgs ...string) {
 		t.Errorf("go mod tidy changes the generated go.mod/go.sum:\n%s", out)
 	}
 	mustRun(t, dir, nil, "go", "mod", "download")
-	offline := []string{"GOPROXY=off", "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local"}
-	mustRun(t, dir, offline, "go", "build", "./...")
-	mustRun(t, dir, offline, "go", "vet", "./...")
+	mustRun(t, dir, noNetwork, "go", "build", "./...")
+	mustRun(t, dir, noNetwork, "go", "vet", "./...")
 	if out := mustRun(t, dir, nil, "gofmt", "-l", "."); strings.TrimSpace(out) != "" {
 		t.Errorf("gofmt -l lists files:\n%s", out)
 	}
+}
+
+// testProject runs a generated project's tests, under the race detector
+// when race is set; otherwise racePkgs alone run under it afterwards.
+func testProject(t *testing.T, dir string, race bool, racePkgs ...string) {
+	t.Helper()
 	test := []string{"test", "-count=1", "./..."}
 	if race {
 		test = slices.Insert(test, 1, "-race")
 	}
-	mustRun(t, dir, offline, "go", test...)
+	mustRun(t, dir, noNetwork, "go", test...)
 	// Packages a cover set races: those that exist in this project (a
 	// feature's test file may render to nothing here).
 	var pkgs []string
@@ -559,7 +628,7 @@ func verifyProject(t *testing.T, dir string, race bool, racePkgs ...string) {
 		}
 	}
 	if len(pkgs) > 0 && !race {
-		mustRun(t, dir, offline, "go", append([]string{"test", "-race", "-count=1"}, pkgs...)...)
+		mustRun(t, dir, noNetwork, "go", append([]string{"test", "-race", "-count=1"}, pkgs...)...)
 	}
 }
 

@@ -8,7 +8,14 @@ import "slices"
 // Library features are covered through the features that require them.
 // Exclusive groups, conflicts and requirements are respected: each set is
 // the resolved form of what was chosen. The result is deterministic.
-func (r *Registry) PairwiseCover() [][]string {
+func (r *Registry) PairwiseCover() [][]string { return r.PairwiseCoverAfter(nil) }
+
+// PairwiseCoverAfter is PairwiseCover for a caller that tests the given
+// sets anyway (the presets, say): the pairs and single features they hold
+// count as covered, so it returns only the sets needed for the rest, and
+// none when the given sets cover every pair. The given sets are not
+// returned.
+func (r *Registry) PairwiseCoverAfter(given [][]string) [][]string {
 	// Library features come with the features that require them.
 	names := r.ChoosableNames()
 	type pair struct{ a, b string }
@@ -34,6 +41,9 @@ func (r *Registry) PairwiseCover() [][]string {
 				delete(uncovered, pair{a, b})
 			}
 		}
+	}
+	for _, set := range given {
+		markCovered(set)
 	}
 	var out [][]string
 	for len(uncovered) > 0 {
