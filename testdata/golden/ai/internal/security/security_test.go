@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -57,6 +58,41 @@ func TestHMAC(t *testing.T) {
 	flipped[0] ^= 1
 	if VerifyHMAC(key, msg, flipped) || VerifyHMAC([]byte("other"), msg, mac) || VerifyHMAC(key, []byte("messagf"), mac) || VerifyHMAC(key, msg, nil) {
 		t.Fatal("VerifyHMAC accepted a wrong MAC, key or message")
+	}
+}
+
+// TestSigner: a Signer's MAC is SignHMAC's over the parts joined, from
+// every goroutine at once (its hash states are shared through a pool), and
+// signing into a buffer allocates nothing.
+func TestSigner(t *testing.T) {
+	key := []byte("a key of thirty-two bytes, or so")
+	parts := [][]byte{[]byte("contact-form-v1:"), []byte("1700000000"), nil, []byte(".nonce")}
+	want := SignHMAC(key, bytes.Join(parts, nil))
+	s := NewSigner(key)
+	key[0] = 'X' // NewSigner copied it: this changes nothing
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				if got := s.Append(nil, parts...); !bytes.Equal(got, want) {
+					t.Errorf("Append = %x, want %x", got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !s.Verify(want, parts...) {
+		t.Error("Verify(the MAC) = false")
+	}
+	flipped := bytes.Clone(want)
+	flipped[len(flipped)-1] ^= 1
+	if s.Verify(flipped, parts...) || s.Verify(want, parts[:2]...) || s.Verify(want[:16], parts...) || NewSigner([]byte("other")).Verify(want, parts...) {
+		t.Error("Verify accepted a wrong MAC, message or key")
+	}
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() { buf = s.Append(buf[:0], parts...) }); n != 0 {
+		t.Errorf("Append into a buffer: %v allocations, want 0", n)
 	}
 }
 

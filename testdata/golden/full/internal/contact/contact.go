@@ -74,6 +74,7 @@ type Hook func(ctx context.Context, s Submission)
 // Service is the contact form.
 type Service struct {
 	cfg     Config
+	sign    *security.Signer // under cfg.Key: form tokens and address hashes
 	txHooks []TxHook
 	hooks   []Hook
 }
@@ -89,7 +90,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg}, nil
+	return &Service{cfg: cfg, sign: security.NewSigner(cfg.Key)}, nil
 }
 
 // OnSubmitTx adds fn to what runs in the transaction of each stored
@@ -111,7 +112,7 @@ type Form struct {
 
 // IssueForm returns a new form token.
 func (s *Service) IssueForm() Form {
-	return Form{Token: issueToken(s.cfg.Key, s.cfg.Now()), HoneypotField: HoneypotField, MinSeconds: int(s.cfg.MinAge / time.Second)}
+	return Form{Token: issueToken(s.sign, s.cfg.Now()), HoneypotField: HoneypotField, MinSeconds: int(s.cfg.MinAge / time.Second)}
 }
 
 // Result is the answer to a submission. A dropped one has a Reference
@@ -126,7 +127,7 @@ type Result struct {
 // input, or a Result: stored, or dropped (nothing stored, nothing sent,
 // only counted).
 func (s *Service) Submit(ctx context.Context, addr netip.Addr, in Input) (Result, error) {
-	ipHash := hashIP(s.cfg.Key, addr)
+	ipHash := hashIP(s.sign, addr)
 	now := s.now()
 	if _, retry, err := s.quota(ctx, ipHash, now); err != nil {
 		return Result{}, err
@@ -136,7 +137,7 @@ func (s *Service) Submit(ctx context.Context, addr netip.Addr, in Input) (Result
 	if err := in.validate(s.cfg.RequireSubject, s.cfg.RequirePhone); err != nil {
 		return Result{}, err
 	}
-	outcome := checkToken(s.cfg.Key, in.Token, s.cfg.Now(), s.cfg.MinAge)
+	outcome := checkToken(s.sign, in.Token, s.cfg.Now(), s.cfg.MinAge)
 	if outcome == "" && in.Honeypot != "" {
 		outcome = DropHoneypot
 	}
@@ -222,7 +223,7 @@ func (s *Service) quota(ctx context.Context, ipHash string, now time.Time) (rema
 // Remaining returns how many messages the client at addr may still send
 // in the current window.
 func (s *Service) Remaining(ctx context.Context, addr netip.Addr) (int, error) {
-	n, _, err := s.quota(ctx, hashIP(s.cfg.Key, addr), s.now())
+	n, _, err := s.quota(ctx, hashIP(s.sign, addr), s.now())
 	return n, err
 }
 
