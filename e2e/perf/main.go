@@ -33,7 +33,8 @@
 // HOST (always: a free port on 127.0.0.1), RATE_LIMIT_DEFAULT
 // (1000000000/second), CORS_ALLOWED_ORIGINS (https://app.example.com, and
 // wrk sends that Origin), DATABASE_URL (a SQLite file in the work
-// directory). The server's log goes to a pipe that this program drains and
+// directory), GOGC (200, as the generated Dockerfile sets it; the bare
+// server gets the same). The server's log goes to a pipe that this program drains and
 // counts, as a container runtime would collect it: every request it served
 // must have logged a line.
 //
@@ -170,6 +171,7 @@ func run(ctx context.Context, o options) (err error) {
 		"RATE_LIMIT_DEFAULT":   "1000000000/second",
 		"CORS_ALLOWED_ORIGINS": "https://app.example.com",
 		"DATABASE_URL":         "file:" + filepath.Join(work, "perf.db"),
+		"GOGC":                 gogc(),
 	}
 	var sink *otlpSink
 	if o.otlp {
@@ -357,6 +359,7 @@ func startBare(ctx context.Context, file string, ans *answer, path string) (*exe
 		return nil, "", err
 	}
 	cmd := exec.Command(self, "bare", "-answer", file, "-addr", fmt.Sprintf("127.0.0.1:%d", port))
+	cmd.Env = append(os.Environ(), "GOGC="+gogc()) // the same collector settings as the chain
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
@@ -367,6 +370,16 @@ func startBare(ctx context.Context, file string, ans *answer, path string) (*exe
 		return nil, "", err
 	}
 	return cmd, url, nil
+}
+
+// gogc is the GOGC both servers run with: the environment's, else the
+// generated Dockerfile's (200), so the chain is measured as deployed and
+// the bare server under the same collector settings.
+func gogc() string {
+	if v := os.Getenv("GOGC"); v != "" {
+		return v
+	}
+	return "200"
 }
 
 // generate writes the project with this repository's omnistack.
