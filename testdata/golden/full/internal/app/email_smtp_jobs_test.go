@@ -118,7 +118,8 @@ func TestRegisterWhileSMTPIsDown(t *testing.T) {
 
 	sink := &smtpSink{}
 	sink.listen(t, addr)
-	// river's first retry comes about a second later (attempt^4 s).
+	// river's default backoff brings the first retry about 16 s later
+	// (15.5 s measured on PostgreSQL), hence the 30 s bound.
 	waitCounts(t, base, 30*time.Second, func(c map[string]int) bool { return c["completed"] == 1 })
 	_, got := sink.received()
 	if len(got) != 1 || !bytes.Contains(got[0], []byte("verify-email?token=")) || !bytes.Contains(got[0], []byte("To: <ada@example.com>")) {
