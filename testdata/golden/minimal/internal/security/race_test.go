@@ -1,0 +1,5 @@
+//go:build race
+
+package security
+
+func init() { raceEnabled = true }
